@@ -1,0 +1,2 @@
+//! SecureMemory benches (placeholder while written).
+fn main() {}

@@ -1,0 +1,4 @@
+//! The `lab` program.
+#![forbid(unsafe_code)]
+
+fn main() {}
