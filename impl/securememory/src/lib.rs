@@ -1,11 +1,46 @@
-//! Placeholder while the crate is written.
+//! Secrets in protected memory, with the semantics of Go Asherah's `securememory` (spec §10).
+//!
+//! A [`Secret`] holds sensitive bytes in `mlock`ed pages that are inaccessible (`PROT_NONE`) except while an
+//! access is in flight, are excluded from core dumps, and are wiped and unmapped when the secret is closed or
+//! dropped. Two implementations: [`MemoryKind::Protected`] (Go's `protectedmemory`) and [`MemoryKind::Guarded`]
+//! (Go's `memguard`: guard pages and a canary around the data).
+//!
+//! ```
+//! use securememory::{MemoryKind, SecretFactory};
+//!
+//! let factory = SecretFactory::new(MemoryKind::Protected);
+//! let mut key = *b"thisismy32bytesecretthatiwilluse";
+//! let secret = factory.new_secret(&mut key)?;          // `key` is wiped
+//! assert_eq!(key, [0u8; 32]);
+//! let first = secret.with_bytes(|bytes| bytes[0])?;   // readable only inside the closure
+//! assert_eq!(first, b't');
+//! secret.close()?;
+//! assert!(secret.with_bytes(|_| ()).unwrap_err().is_closed());
+//! # Ok::<(), securememory::Error>(())
+//! ```
+//!
+//! Process-wide effects: building a [`SecretFactory`] sets `RLIMIT_CORE` to 0 once (Go does the same at import);
+//! opt out with [`SecretFactoryBuilder::disable_core_dumps`]. Each secret costs at least one locked page
+//! (`RLIMIT_MEMLOCK`).
 #![deny(unsafe_code)]
 
-/// Errors.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// Closed.
-    #[error("secret has already been destroyed")]
-    Closed,
-}
+mod error;
+mod factory;
+#[cfg(all(test, loom))]
+mod loom_models;
+mod metrics;
+mod os;
+mod reader;
+mod region;
+mod secret;
+mod state;
+mod sync;
+#[cfg(all(test, not(loom)))]
+mod test_support;
+
+pub use error::Error;
+pub use factory::{SecretFactory, SecretFactoryBuilder};
+pub use metrics::{SecretMetrics, secret_metrics};
+pub use reader::SecretReader;
+pub use region::MemoryKind;
+pub use secret::Secret;

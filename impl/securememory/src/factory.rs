@@ -1,0 +1,96 @@
+//! [`SecretFactory`]: creates secrets of one [`MemoryKind`].
+
+use std::sync::Once;
+
+use zeroize::Zeroize;
+
+use crate::error::Error;
+use crate::os;
+use crate::region::{MemoryKind, fill_random};
+use crate::secret::Secret;
+
+/// Creates secrets. Cheap to clone.
+///
+/// By default, building a factory disables core dumps for the whole process (`RLIMIT_CORE = 0`, once), as Go's
+/// memguard does when imported; [`SecretFactoryBuilder::disable_core_dumps`] turns that off. Independently, every
+/// secret's pages are marked `MADV_DONTDUMP`, so secrets stay out of core dumps even where dumps are enabled.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretFactory {
+    kind: MemoryKind,
+}
+
+impl Default for SecretFactory {
+    /// Guarded memory (Go's default, memguard), core dumps disabled.
+    fn default() -> Self {
+        SecretFactory::builder().build()
+    }
+}
+
+impl SecretFactory {
+    /// A factory for `kind`, with core dumps disabled.
+    pub fn new(kind: MemoryKind) -> Self {
+        SecretFactory::builder().kind(kind).build()
+    }
+
+    /// Configure a factory.
+    pub fn builder() -> SecretFactoryBuilder {
+        SecretFactoryBuilder {
+            kind: MemoryKind::default(),
+            disable_core_dumps: true,
+        }
+    }
+
+    /// The kind of memory this factory allocates.
+    pub fn kind(&self) -> MemoryKind {
+        self.kind
+    }
+
+    /// Copy `bytes` into a new secret, then wipe `bytes` (also when creation fails).
+    pub fn new_secret(&self, bytes: &mut [u8]) -> Result<Secret, Error> {
+        let result = Secret::new(self.kind, bytes.len(), |dest| {
+            dest.copy_from_slice(bytes);
+            Ok(())
+        });
+        bytes.zeroize();
+        result
+    }
+
+    /// A new secret of `len` bytes from the OS CSPRNG.
+    pub fn create_random(&self, len: usize) -> Result<Secret, Error> {
+        Secret::new(self.kind, len, fill_random)
+    }
+}
+
+/// Options for a [`SecretFactory`].
+#[derive(Debug, Clone, Copy)]
+pub struct SecretFactoryBuilder {
+    kind: MemoryKind,
+    disable_core_dumps: bool,
+}
+
+impl SecretFactoryBuilder {
+    /// Which implementation to use (default [`MemoryKind::Guarded`]).
+    pub fn kind(mut self, kind: MemoryKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Whether building the factory sets `RLIMIT_CORE = 0` for the process (default true, Go's behaviour).
+    pub fn disable_core_dumps(mut self, disable: bool) -> Self {
+        self.disable_core_dumps = disable;
+        self
+    }
+
+    /// Build the factory.
+    pub fn build(self) -> SecretFactory {
+        if self.disable_core_dumps {
+            static CORE_DUMPS_OFF: Once = Once::new();
+            // Failure is ignored, as in Go: a process may lack the right to lower a hard limit it doesn't own,
+            // and MADV_DONTDUMP still keeps the secrets themselves out of dumps.
+            CORE_DUMPS_OFF.call_once(|| {
+                let _ = os::disable_core_dumps();
+            });
+        }
+        SecretFactory { kind: self.kind }
+    }
+}

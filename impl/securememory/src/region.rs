@@ -1,0 +1,398 @@
+//! Where a secret's bytes live: the page layout of the two implementations.
+//!
+//! * **Protected** (Go's `protectedmemory`): `[ data … padding ]`, whole pages, locked, no-access while idle.
+//! * **Guarded** (Go's `memguard`): `[ guard page ][ canary … data ][ guard page ]`. The data is right-aligned so
+//!   an overflow runs straight into the trailing guard page; the random canary in front of it catches an
+//!   underflow. Only the inner pages are locked. The canary is checked whenever the window opens and at close; a
+//!   damaged canary aborts the process, as memguard does.
+
+use std::ops::Range;
+
+use crate::error::Error;
+use crate::os::{self, Mapping, Protection};
+use crate::state::{Destroying, Ticket};
+
+/// The minimum canary in front of guarded data. memguard has none when the size is a multiple of the page
+/// size; we always keep one, so that an underflow is always caught.
+const MIN_CANARY: usize = 16;
+
+/// Which implementation backs a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MemoryKind {
+    /// Go's `protectedmemory`: locked pages, no-access while idle. One locked page per 32-byte key.
+    Protected,
+    /// Go's `memguard` (the Go factory default): as protected, plus guard pages on both sides and a canary.
+    /// Three pages of address space, one locked, per 32-byte key.
+    #[default]
+    Guarded,
+}
+
+#[derive(Debug)]
+pub(crate) struct Region {
+    mapping: Mapping,
+    /// The pages that are locked and whose protection toggles.
+    inner: Range<usize>,
+    /// The secret bytes.
+    data: Range<usize>,
+    /// The bytes in front of the data that must equal `canary` (empty for protected memory).
+    canary_range: Range<usize>,
+    canary: Box<[u8]>,
+}
+
+fn round_up(n: usize, page: usize) -> Option<usize> {
+    n.checked_add(page - 1).map(|v| v & !(page - 1))
+}
+
+impl Region {
+    /// Map, lock and fill a region for `len` secret bytes. `fill` writes the secret into the slice it is given.
+    /// On any failure every page is unlocked and unmapped again.
+    pub(crate) fn new(
+        kind: MemoryKind,
+        len: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), Error>,
+    ) -> Result<Region, Error> {
+        if len == 0 {
+            return Err(Error::InvalidLength(0));
+        }
+        let page = os::page_size();
+        let too_big = || Error::Map {
+            size: len,
+            source: std::io::Error::other("size overflows the address space"),
+        };
+        let (total, inner) = match kind {
+            MemoryKind::Protected => {
+                let inner = round_up(len, page).ok_or_else(too_big)?;
+                (inner, 0..inner)
+            }
+            MemoryKind::Guarded => {
+                let inner = round_up(len.checked_add(MIN_CANARY).ok_or_else(too_big)?, page)
+                    .ok_or_else(too_big)?;
+                let total = inner.checked_add(2 * page).ok_or_else(too_big)?;
+                (total, page..page + inner)
+            }
+        };
+        let data = inner.end - len..inner.end;
+        let data = if kind == MemoryKind::Protected {
+            0..len
+        } else {
+            data
+        };
+        let canary_range = if kind == MemoryKind::Protected {
+            0..0
+        } else {
+            inner.start..data.start
+        };
+
+        let mut mapping = Mapping::new(total).map_err(|source| Error::Map {
+            size: total,
+            source,
+        })?;
+        // Failure to exclude from dumps is not fatal (older kernels lack MADV_DONTDUMP); core dumps are also
+        // disabled process-wide by default.
+        let _ = mapping.exclude_from_dumps(inner.clone());
+        if kind == MemoryKind::Guarded {
+            mapping
+                .protect(0..page, Protection::NoAccess)
+                .map_err(Error::MarkNoAccess)?;
+            mapping
+                .protect(inner.end..total, Protection::NoAccess)
+                .map_err(Error::MarkNoAccess)?;
+        }
+        mapping.lock(inner.clone()).map_err(|source| Error::Lock {
+            size: inner.len(),
+            source,
+        })?;
+        // From here on, a failure must unlock before the mapping is dropped (drop unmaps).
+        let unlock_on_error = |mapping: &Mapping, e: Error| {
+            let _ = mapping.unlock(inner.clone());
+            e
+        };
+
+        let mut canary = vec![0u8; canary_range.len()].into_boxed_slice();
+        if let Err(e) = fill_random(&mut canary) {
+            return Err(unlock_on_error(&mapping, e));
+        }
+        mapping
+            .bytes_mut(canary_range.clone())
+            .copy_from_slice(&canary);
+        if let Err(e) = fill(mapping.bytes_mut(data.clone())) {
+            mapping.bytes_mut(data.clone()).fill(0);
+            return Err(unlock_on_error(&mapping, e));
+        }
+        if let Err(source) = mapping.protect(inner.clone(), Protection::NoAccess) {
+            mapping.bytes_mut(data.clone()).fill(0);
+            return Err(unlock_on_error(&mapping, Error::MarkNoAccess(source)));
+        }
+        Ok(Region {
+            mapping,
+            inner,
+            data,
+            canary_range,
+            canary,
+        })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Make the memory readable for a new access window.
+    pub(crate) fn open(&self) -> Result<(), Error> {
+        self.mapping
+            .protect(self.inner.clone(), Protection::ReadOnly)
+            .map_err(Error::MarkReadOnly)
+    }
+
+    /// Make the memory no-access again when the window shuts.
+    pub(crate) fn shut(&self) -> Result<(), Error> {
+        self.mapping
+            .protect(self.inner.clone(), Protection::NoAccess)
+            .map_err(Error::MarkNoAccess)
+    }
+
+    /// Read the secret bytes while `ticket` keeps them readable. For guarded memory the canary bytes right in
+    /// front of the data (where an underflow lands first) are checked on every access; the whole canary at close.
+    pub(crate) fn read<R>(&self, ticket: &Ticket, f: impl FnOnce(&[u8]) -> R) -> R {
+        if !self.canary_range.is_empty() {
+            let near = self.canary_range.end - MIN_CANARY..self.canary_range.end;
+            let expected = &self.canary[self.canary.len() - MIN_CANARY..];
+            if !self.mapping.read(ticket, near, |bytes| bytes == expected) {
+                canary_failure();
+            }
+        }
+        self.mapping.read(ticket, self.data.clone(), f)
+    }
+
+    /// Wipe, verify the canary, unlock and unmap. Every step is attempted; the first failure is returned.
+    pub(crate) fn destroy(&self, token: Destroying) -> Result<(), Error> {
+        self.mapping
+            .protect(self.inner.clone(), Protection::ReadWrite)
+            .map_err(|source| Error::Destroy {
+                step: "mprotect read-write",
+                source,
+            })?;
+        let intact = self
+            .mapping
+            .read_exclusive(&token, self.canary_range.clone(), |b| b == &*self.canary);
+        self.mapping.wipe(&token, self.inner.clone());
+        if !intact {
+            canary_failure();
+        }
+        let unlocked = self
+            .mapping
+            .unlock(self.inner.clone())
+            .map_err(|source| Error::Destroy {
+                step: "munlock",
+                source,
+            });
+        let unmapped = self.mapping.unmap(&token).map_err(|source| Error::Destroy {
+            step: "munmap",
+            source,
+        });
+        unlocked.and(unmapped)
+    }
+
+    /// Overwrite the canary (tests of the abort path only).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn corrupt_canary_for_test(&mut self) {
+        let range = self.canary_range.clone();
+        let _ = self
+            .mapping
+            .protect(self.inner.clone(), Protection::ReadWrite);
+        self.mapping
+            .bytes_mut(range)
+            .iter_mut()
+            .for_each(|b| *b ^= 0xFF);
+        let _ = self
+            .mapping
+            .protect(self.inner.clone(), Protection::NoAccess);
+    }
+
+    /// Address of the secret bytes (tests of the fault path only).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn data_address(&self) -> usize {
+        self.mapping.address() + self.data.start
+    }
+
+    /// Whether the modelled memory is readable (loom models only).
+    #[cfg(loom)]
+    pub(crate) fn is_readable(&self) -> bool {
+        self.mapping.is_readable()
+    }
+}
+
+/// Fill a buffer from the OS CSPRNG.
+pub(crate) fn fill_random(buf: &mut [u8]) -> Result<(), Error> {
+    getrandom::fill(buf).map_err(|e| Error::Random(e.to_string()))
+}
+
+/// A damaged canary means memory next to a secret was overwritten: continuing could leak or corrupt keys.
+fn canary_failure() -> ! {
+    eprintln!("securememory: canary verification failed; buffer overflow detected. Aborting.");
+    std::process::abort();
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::SecretFactory;
+    use crate::test_support::{child_mode, is_root, locked_kib, run_child, signal};
+
+    #[test]
+    fn protected_layout_puts_data_at_the_start_of_locked_pages() {
+        let s = SecretFactory::new(MemoryKind::Protected)
+            .create_random(33)
+            .unwrap();
+        let r = s.region();
+        assert_eq!(r.data, 0..33);
+        assert_eq!(r.inner, 0..os::page_size());
+        assert!(r.canary_range.is_empty());
+    }
+
+    #[test]
+    fn guarded_layout_right_aligns_data_behind_a_canary_between_guard_pages() {
+        let page = os::page_size();
+        for len in [
+            1,
+            32,
+            page - MIN_CANARY,
+            page - MIN_CANARY + 1,
+            page,
+            3 * page + 5,
+        ] {
+            let s = SecretFactory::new(MemoryKind::Guarded)
+                .create_random(len)
+                .unwrap();
+            let r = s.region();
+            assert_eq!(r.inner.start, page, "len {len}");
+            assert_eq!(r.inner.len() % page, 0, "len {len}");
+            assert_eq!(
+                r.data.end, r.inner.end,
+                "len {len}: data must touch the trailing guard page"
+            );
+            assert_eq!(r.data.len(), len);
+            assert!(r.canary_range.len() >= MIN_CANARY, "len {len}");
+            assert_eq!(r.canary_range.end, r.data.start);
+        }
+    }
+
+    /// mlock is real: VmLck grows by the locked pages while secrets live and shrinks after close.
+    #[test]
+    fn secrets_are_mlocked() {
+        let page_kib = (os::page_size() / 1024) as u64;
+        let before = locked_kib();
+        let secrets: Vec<_> = (0..64)
+            .map(|_| {
+                SecretFactory::new(MemoryKind::Protected)
+                    .create_random(32)
+                    .unwrap()
+            })
+            .collect();
+        let during = locked_kib();
+        // Other tests run in parallel and lock pages too; our 64 pages must show up at least.
+        assert!(
+            during >= before + 64 * page_kib / 2,
+            "VmLck {before} kB -> {during} kB"
+        );
+        drop(secrets);
+        let guarded: Vec<_> = (0..64)
+            .map(|_| {
+                SecretFactory::new(MemoryKind::Guarded)
+                    .create_random(32)
+                    .unwrap()
+            })
+            .collect();
+        assert!(locked_kib() >= 64 * page_kib / 2);
+        drop(guarded);
+    }
+
+    /// A damaged canary aborts the process loudly instead of returning the bytes.
+    #[test]
+    fn damaged_canary_aborts_on_access() {
+        if child_mode().as_deref() == Some("canary-access") {
+            let mut s = SecretFactory::new(MemoryKind::Guarded)
+                .create_random(32)
+                .unwrap();
+            s.region_mut().corrupt_canary_for_test();
+            let _ = s.with_bytes(|b| b.len());
+            std::process::exit(0);
+        }
+        let status = run_child(
+            "region::tests::damaged_canary_aborts_on_access",
+            "canary-access",
+            &[],
+        );
+        assert_eq!(
+            signal(status),
+            Some(libc::SIGABRT),
+            "child status {status:?}"
+        );
+    }
+
+    #[test]
+    fn damaged_canary_aborts_on_close() {
+        if child_mode().as_deref() == Some("canary-close") {
+            let mut s = SecretFactory::new(MemoryKind::Guarded)
+                .create_random(32)
+                .unwrap();
+            s.region_mut().corrupt_canary_for_test();
+            let _ = s.close();
+            std::process::exit(0);
+        }
+        let status = run_child(
+            "region::tests::damaged_canary_aborts_on_close",
+            "canary-close",
+            &[],
+        );
+        assert_eq!(
+            signal(status),
+            Some(libc::SIGABRT),
+            "child status {status:?}"
+        );
+    }
+
+    /// A secret larger than RLIMIT_MEMLOCK fails with an error naming the limit and the size. The child drops
+    /// CAP_IPC_LOCK (root ignores the limit otherwise) and lowers the limit to 64 KiB.
+    #[test]
+    fn secret_larger_than_memlock_limit_fails_with_clear_error() {
+        if child_mode().as_deref() == Some("memlock") {
+            let err = SecretFactory::new(MemoryKind::Protected)
+                .create_random(1 << 20)
+                .unwrap_err();
+            let msg = err.to_string();
+            assert!(
+                matches!(err, Error::Lock { size, .. } if size == 1 << 20),
+                "{msg}"
+            );
+            assert!(
+                msg.contains("RLIMIT_MEMLOCK") && msg.contains("1048576"),
+                "{msg}"
+            );
+            // Small secrets still fit.
+            SecretFactory::new(MemoryKind::Guarded)
+                .create_random(32)
+                .unwrap();
+            std::process::exit(42);
+        }
+        let mut wrapper = vec!["prlimit", "--memlock=65536:65536"];
+        if is_root() {
+            wrapper.splice(
+                0..0,
+                [
+                    "setpriv",
+                    "--bounding-set",
+                    "-ipc_lock",
+                    "--inh-caps",
+                    "-ipc_lock",
+                ],
+            );
+        }
+        let status = run_child(
+            "region::tests::secret_larger_than_memlock_limit_fails_with_clear_error",
+            "memlock",
+            &wrapper,
+        );
+        assert_eq!(status.code(), Some(42), "child status {status:?}");
+    }
+}
