@@ -26,6 +26,8 @@
 
 mod error;
 mod factory;
+#[cfg(not(loom))]
+mod floor;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod metrics;
@@ -40,6 +42,8 @@ mod test_support;
 
 pub use error::Error;
 pub use factory::{SecretFactory, SecretFactoryBuilder};
+#[cfg(not(loom))]
+pub use floor::ProtectionFloor;
 pub use metrics::{SecretMetrics, secret_metrics};
 pub use reader::SecretReader;
 pub use region::MemoryKind;
