@@ -48,10 +48,10 @@ fn securememory_table(estimates: &[Estimate]) -> Result<String> {
     let mut ops: Vec<(&str, &str)> = Vec::new();
     for e in estimates {
         let mut parts = e.id.splitn(3, '/');
-        if let (Some(imp @ ("protected" | "guarded")), Some(op)) = (parts.next(), parts.next()) {
-            if !ops.contains(&(imp, op)) {
-                ops.push((imp, op));
-            }
+        if let (Some(imp @ ("protected" | "guarded")), Some(op)) = (parts.next(), parts.next())
+            && !ops.contains(&(imp, op))
+        {
+            ops.push((imp, op));
         }
     }
     let cell = |e: Option<&Estimate>| match e {

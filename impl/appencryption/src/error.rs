@@ -17,8 +17,130 @@ pub enum Error {
     #[error("malformed record JSON: {0}")]
     MalformedJson(String),
 
+    // --- caller misuse: cache configuration (src/cache/, spec §5.6–§5.8) ----------------------------------------
+    /// An eviction policy name other than `""`, `simple`, `lru`, `slru`, `lfu`, `tinylfu` (Go panics with this
+    /// message).
+    #[error("cache: unsupported policy \"{0}\"")]
+    UnknownEvictionPolicy(String),
+    /// A bounded cache was configured with a capacity it cannot have (Go crashes on capacity 0 at the first `set`).
+    #[error("cache: capacity must be between 1 and {max}, got {capacity}")]
+    InvalidCacheCapacity {
+        /// The capacity that was asked for.
+        capacity: usize,
+        /// The largest capacity a bounded cache supports.
+        max: usize,
+    },
+
     // --- secure memory -------------------------------------------------------------------------------------
     /// A secret could not be created or accessed.
     #[error(transparent)]
     SecureMemory(#[from] securememory::Error),
+
+    // --- metastore and KMS backends (src/metastore/, src/kms/) ---------------------------------------------
+    /// A metastore backend (database driver, network) failed; the driver's error is the source. Loads pass these
+    /// through; a failed store is reported as `Ok(false)` instead (spec §3.4).
+    #[error("metastore error: {0}")]
+    Metastore(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// A key record read from a metastore could not be decoded (Go: `unable to unmarshal key: <err>`).
+    #[error("unable to unmarshal key: {source}")]
+    UnmarshalKey {
+        /// The id that was looked up.
+        id: String,
+        /// The `created` that was looked up; `None` for a latest-version lookup.
+        created: Option<i64>,
+        /// Why decoding failed.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A `created` value the SQL metastore cannot bind as a timestamp (SQLite: outside years 0000–9999).
+    #[error("created timestamp {0} is out of range for the SQL metastore")]
+    CreatedOutOfRange(i64),
+    /// The static KMS was given a master key that is not 32 bytes long.
+    #[error("invalid key size {0}, must be 32 bytes")]
+    InvalidKeySize(usize),
+
+    // --- bad input: record JSON (src/record/, spec §2.2–§2.6) -----------------------------------------------
+    // Syntax errors (anywhere in the input, including unknown fields) are `MalformedJson`; they take precedence
+    // over the typed errors below, as in Go, where the whole input is validated before any field is decoded.
+    /// The record JSON ends before the value is complete (Go: `unexpected end of JSON input`).
+    #[error(
+        "record JSON ends unexpectedly after {len} bytes; the stored or transmitted record was truncated"
+    )]
+    JsonTruncated {
+        /// Length of the input that was read.
+        len: usize,
+    },
+    /// A record field holds a JSON value of the wrong type (for example a string where an integer belongs).
+    #[error(
+        "record field `{field}` holds the wrong JSON type, expected {expected}; the input is not an Asherah record or is corrupt"
+    )]
+    JsonWrongType {
+        /// Path of the field, e.g. `Key.ParentKeyMeta.Created`.
+        field: &'static str,
+        /// What the field must hold, e.g. `an integer`.
+        expected: &'static str,
+    },
+    /// An integer field (`Created`) holds a number with a fraction or an exponent.
+    #[error(
+        "record field `{field}` must be a whole number of unix seconds without fraction or exponent; the writer is not Asherah-compatible"
+    )]
+    JsonNotInteger {
+        /// Path of the field.
+        field: &'static str,
+    },
+    /// An integer field (`Created`) is outside the signed 64-bit range.
+    #[error(
+        "record field `{field}` does not fit in a signed 64-bit integer; the record is corrupt"
+    )]
+    JsonIntegerOutOfRange {
+        /// Path of the field.
+        field: &'static str,
+    },
+    /// A byte field (`Key`, `Data`) is not standard base64: a character outside `A–Z a–z 0–9 + /`, misplaced
+    /// `=`, or an impossible length. URL-safe base64 (`-`, `_`) is rejected, as in Go.
+    #[error("record field `{field}` is not valid standard base64; the record is corrupt")]
+    InvalidBase64 {
+        /// Path of the field.
+        field: &'static str,
+    },
+    /// A byte field is base64 without its trailing `=` padding, which Go's reader (and so this one) requires.
+    #[error(
+        "record field `{field}` is base64 without the required `=` padding; the writer must use padded standard base64"
+    )]
+    MissingBase64Padding {
+        /// Path of the field.
+        field: &'static str,
+    },
+
+    // --- AEAD and randomness (src/crypto/, src/rng.rs, spec §2.1) ---------------------------------------------
+    /// A blob given to AEAD decryption is shorter than the 12-byte nonce it must end with.
+    #[error("data length is shorter than nonce size")]
+    CiphertextTooShort,
+    /// AEAD decryption failed: the key is wrong or the ciphertext, tag or nonce was altered. Deliberately opaque;
+    /// it never says which check failed.
+    #[error("error decrypting data: cipher: message authentication failed")]
+    DecryptionFailed,
+    /// A plaintext is longer than AES-GCM can encrypt under one nonce (`(2^32 - 2) * 16` bytes).
+    #[error("data too large for GCM")]
+    PlaintextTooLarge,
+    /// An AEAD key is not 32 bytes. Every key Asherah creates is 32 bytes, so this is a bug in the caller.
+    #[error("AES-256-GCM needs a 32-byte key, got {len} bytes")]
+    InvalidAeadKeySize {
+        /// Length of the key that was passed.
+        len: usize,
+    },
+    /// An encrypted key blob does not have the 60-byte length of an encrypted 32-byte key (32 + tag + nonce).
+    #[error(
+        "encrypted key is {len} bytes, an encrypted 32-byte key is 60 bytes; the key record is corrupt"
+    )]
+    EncryptedKeyLength {
+        /// Length of the blob.
+        len: usize,
+    },
+    /// The random source failed; nothing was encrypted. With [`OsRandom`](crate::OsRandom) this means the
+    /// operating system's CSPRNG is unavailable.
+    #[error(
+        "random source failed: {0}; no nonce or key could be generated, retry or check the system's RNG"
+    )]
+    RandomSource(String),
 }

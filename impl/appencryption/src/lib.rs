@@ -6,10 +6,30 @@
 //! plaintext, are cached, expire and rotate inline, and persist in a [`Metastore`].
 #![forbid(unsafe_code)]
 
+mod cache;
 mod clock;
+mod crypto;
 mod error;
+mod kms;
+mod metastore;
 mod record;
+mod rng;
+mod sync;
 
+pub use cache::EvictionPolicy;
+#[doc(hidden)]
+pub use cache::bench_support;
 pub use clock::{Clock, SystemClock};
+pub use crypto::{
+    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, ENCRYPTED_KEY_LEN, KEY_LEN, NONCE_LEN,
+    TAG_LEN,
+};
+#[cfg(feature = "ring")]
+pub use crypto::{RingBackend, RingCipher};
 pub use error::Error;
+pub use kms::{KeyManagementService, StaticKms};
+#[cfg(feature = "sqlite")]
+pub use metastore::{Dialect, SqlMetastore};
+pub use metastore::{InMemoryMetastore, Metastore, MetastoreStats};
 pub use record::{DataRowRecord, EnvelopeKeyRecord, KeyMeta};
+pub use rng::{OsRandom, SecureRandom, SeededRandom};

@@ -1,0 +1,10 @@
+//! Cryptographic primitives: the AEAD that seals every key and payload (spec §1.5, §2.1).
+
+mod aead;
+
+pub use aead::{
+    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, ENCRYPTED_KEY_LEN, KEY_LEN, NONCE_LEN,
+    TAG_LEN,
+};
+#[cfg(feature = "ring")]
+pub use aead::{RingBackend, RingCipher};
