@@ -12,6 +12,99 @@ pub enum Error {
     #[error("partition id cannot be empty")]
     EmptyPartition,
 
+    /// The session was closed; get a new one from the factory.
+    #[error("session is closed: get a new session from the factory")]
+    SessionClosed,
+
+    /// The factory was closed; build a new one.
+    #[error("session factory is closed")]
+    FactoryClosed,
+
+    /// The payload is larger than this library accepts (see the crate docs for the limit).
+    #[error("payload of {len} bytes exceeds the limit of {max} bytes")]
+    PayloadTooLarge {
+        /// The payload length.
+        len: usize,
+        /// The documented limit.
+        max: usize,
+    },
+
+    /// The partition id is longer than the documented limit (key ids must fit metastore columns).
+    #[error("partition id of {len} bytes exceeds the limit of {max} bytes")]
+    PartitionTooLong {
+        /// The partition id length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+
+    /// A blocking call (`encrypt`, `decrypt`, …) needed to wait for I/O while running inside an async runtime,
+    /// where blocking would stall it. Use the `_async` methods from async code.
+    #[error(
+        "a blocking session call needed I/O inside an async runtime; use the `_async` methods from async code"
+    )]
+    BlockingInAsyncContext,
+
+    /// The runtime that drives metastore and KMS I/O for the blocking API could not be started.
+    #[error("could not start the runtime for blocking calls: {0}")]
+    Runtime(String),
+
+    /// A [`Loader`](crate::Loader) found no record for the key it was given.
+    #[error("no data row record found for the given key")]
+    RecordNotFound,
+
+    // --- decrypt: the record does not fit this session --------------------------------------------------
+    /// The data row record has no `Key` (Go: "datarow key record cannot be empty").
+    #[error("datarow key record cannot be empty")]
+    DataRowKeyMissing,
+
+    /// The data row record's key has no `ParentKeyMeta` (Go: "parent key cannot be empty").
+    #[error("parent key cannot be empty")]
+    ParentKeyMissing,
+
+    /// The record's intermediate key belongs to another partition (Go: "unable to decrypt record"). Use a
+    /// session for the partition that encrypted it.
+    #[error("unable to decrypt record")]
+    InvalidIntermediateKeyId,
+
+    // --- keys missing from the metastore -----------------------------------------------------------------
+    /// The intermediate key a record names is not in the metastore.
+    #[error("error loading intermediate key from metastore: no key {id} created {created}")]
+    IntermediateKeyNotFound {
+        /// Key id.
+        id: String,
+        /// Key version.
+        created: i64,
+    },
+
+    /// The system key an intermediate key names is not in the metastore.
+    #[error("error loading system key from metastore: no key {id} created {created}")]
+    SystemKeyNotFound {
+        /// Key id.
+        id: String,
+        /// Key version.
+        created: i64,
+    },
+
+    /// After losing a creation race, the winner's key could not be read back.
+    #[error("error loading key from metastore after retry: no latest key {id}")]
+    KeyNotFoundAfterRetry {
+        /// Key id.
+        id: String,
+    },
+
+    /// An intermediate key record has no `ParentKeyMeta` (Go crashes here, quirk Q13); the metastore row is
+    /// corrupt.
+    #[error(
+        "intermediate key {id} created {created} has no parent key meta; the metastore record is corrupt"
+    )]
+    IntermediateKeyWithoutParent {
+        /// Key id.
+        id: String,
+        /// Key version.
+        created: i64,
+    },
+
     // --- bad input -----------------------------------------------------------------------------------------
     /// A serialized record is not valid JSON or misses a required field.
     #[error("malformed record JSON: {0}")]

@@ -6,14 +6,20 @@
 //! plaintext, are cached, expire and rotate inline, and persist in a [`Metastore`].
 #![forbid(unsafe_code)]
 
+mod blocking;
 mod cache;
 mod clock;
 mod crypto;
+mod envelope;
 mod error;
+mod factory;
 mod kms;
 mod metastore;
+mod partition;
+mod policy;
 mod record;
 mod rng;
+mod session;
 mod sync;
 
 pub use cache::EvictionPolicy;
@@ -27,9 +33,16 @@ pub use crypto::{
 #[cfg(feature = "ring")]
 pub use crypto::{RingBackend, RingCipher};
 pub use error::Error;
+pub use factory::{MAX_KEY_ID_LEN, SessionFactory, SessionFactoryBuilder};
 pub use kms::{KeyManagementService, StaticKms};
 #[cfg(feature = "sqlite")]
 pub use metastore::{Dialect, SqlMetastore};
 pub use metastore::{InMemoryMetastore, Metastore, MetastoreStats};
+pub use policy::{
+    CryptoPolicy, DEFAULT_CREATE_DATE_PRECISION, DEFAULT_EXPIRE_AFTER, DEFAULT_KEY_CACHE_MAX_SIZE,
+    DEFAULT_REVOKE_CHECK_INTERVAL, DEFAULT_SESSION_CACHE_DURATION, DEFAULT_SESSION_CACHE_MAX_SIZE,
+    KeyMode,
+};
 pub use record::{DataRowRecord, EnvelopeKeyRecord, KeyMeta};
 pub use rng::{OsRandom, SecureRandom, SeededRandom};
+pub use session::{Loader, Session, Storer};

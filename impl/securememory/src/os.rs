@@ -301,6 +301,12 @@ mod model {
         unmapped: AtomicBool,
     }
 
+    // SAFETY: the bytes are only reached through loom's `UnsafeCell`, whose tracked accessors make loom report any
+    // unsynchronised concurrent access; the other fields are atomics.
+    unsafe impl Send for Mapping {}
+    // SAFETY: as for Send.
+    unsafe impl Sync for Mapping {}
+
     fn code(p: Protection) -> u8 {
         match p {
             Protection::NoAccess => 0,
@@ -351,6 +357,7 @@ mod model {
         }
 
         /// Whether the modelled memory is readable now.
+        #[cfg(test)]
         pub(crate) fn is_readable(&self) -> bool {
             self.prot.load(SeqCst) != code(Protection::NoAccess) && !self.unmapped.load(SeqCst)
         }

@@ -216,7 +216,7 @@ impl Region {
     }
 
     /// Whether the modelled memory is readable (loom models only).
-    #[cfg(loom)]
+    #[cfg(all(test, loom))]
     pub(crate) fn is_readable(&self) -> bool {
         self.mapping.is_readable()
     }

@@ -106,7 +106,7 @@ impl Secret {
         self.state.is_closing()
     }
 
-    #[cfg(any(test, loom))]
+    #[cfg(test)]
     pub(crate) fn debug_state(&self) -> (u64, bool) {
         self.state.snapshot()
     }
@@ -121,7 +121,7 @@ impl Secret {
         &self.region
     }
 
-    #[cfg(loom)]
+    #[cfg(all(test, loom))]
     pub(crate) fn debug_is_readable(&self) -> bool {
         self.region.is_readable()
     }

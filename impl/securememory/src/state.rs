@@ -176,7 +176,7 @@ impl AccessState {
     }
 
     /// Accessors in flight and whether the window is marked readable (for tests and loom models).
-    #[cfg(any(test, loom))]
+    #[cfg(test)]
     pub(crate) fn snapshot(&self) -> (u64, bool) {
         let word = self.word.load(Ordering::Acquire);
         (word & COUNT_MASK, word & READABLE != 0)

@@ -396,6 +396,7 @@ impl<K: CacheKey, V: Send + 'static> Drop for BoundedCache<K, V> {
     }
 }
 
-#[cfg(test)]
+// The engine tests use std threads and `Arc::downgrade`; loom models of the caches live in `key_cache_loom.rs`.
+#[cfg(all(test, not(loom)))]
 #[path = "bounded_tests.rs"]
 mod tests;

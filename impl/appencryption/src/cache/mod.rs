@@ -12,12 +12,16 @@
 //! would add a second hash lookup per operation next to the engine's map, while SLRU, TinyLFU's window and LFU's
 //! buckets need the same index-based list anyway ([`eviction::list`]), on which LRU is twenty lines.
 
-pub mod bench_support;
+pub(crate) mod bench_support;
 // Parts of the engine API (builder options, `delete`, the simple-or-bounded `Store`) are for the key and session
 // caches; until those land, only tests and the bench support use them.
 #[allow(dead_code, reason = "consumed by the key and session caches")]
 pub(crate) mod bounded;
 pub(crate) mod eviction;
+pub(crate) mod key_cache;
+#[cfg(all(test, loom))]
+mod key_cache_loom;
+pub(crate) mod session_cache;
 #[allow(dead_code, reason = "consumed by the key cache")]
 pub(crate) mod store;
 mod worker;

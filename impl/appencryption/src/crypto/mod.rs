@@ -1,6 +1,7 @@
 //! Cryptographic primitives: the AEAD that seals every key and payload (spec §1.5, §2.1).
 
 mod aead;
+mod key;
 
 pub use aead::{
     AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, ENCRYPTED_KEY_LEN, KEY_LEN, NONCE_LEN,
@@ -8,3 +9,5 @@ pub use aead::{
 };
 #[cfg(feature = "ring")]
 pub use aead::{RingBackend, RingCipher};
+
+pub(crate) use key::CryptoKey;

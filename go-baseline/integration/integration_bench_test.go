@@ -1,0 +1,446 @@
+package integration
+
+// Part 1 mirrors the upstream integration benchmarks one-to-one (spec §11.3): same names, same constants, same work
+// inside the timed loop, through the pinned appencryption v0.9.0 public API. Part 2 holds benchmarks the Rust lab
+// adds (hot-path encrypt/decrypt by payload size, DRR JSON). Every benchmark checks one full round trip before
+// b.ResetTimer, so a broken setup fails instead of timing an error path.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	mathrand "math/rand"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/godaddy/asherah/go/appencryption"
+	"github.com/godaddy/asherah/go/appencryption/pkg/crypto/aead"
+	"github.com/godaddy/asherah/go/appencryption/pkg/kms"
+	"github.com/godaddy/asherah/go/appencryption/pkg/persistence"
+)
+
+const (
+	product          = "enclibrary"
+	service          = "asherah"
+	partitionID      = "123456"
+	staticKey        = "thisIsAStaticMasterKeyForTesting"
+	payloadSizeBytes = 100
+
+	// Zipf parameters for partition draws: P(k) ∝ (v + k)^-s for k in [0, imax], imax = 32 × the default session
+	// cache capacity (1000).
+	zipfS    = 1.0001
+	zipfV    = 10.0
+	zipfIMax = 32 * appencryption.DefaultSessionCacheMaxSize
+)
+
+var (
+	crypto = aead.NewAES256GCM()
+	// One metastore and one default-policy config shared by every benchmark in the process, as upstream does: keys
+	// created by one benchmark are reused by the next.
+	sharedMetastore = persistence.NewMemoryMetastore()
+	sharedConfig    = &appencryption.Config{
+		Service: service,
+		Product: product,
+		Policy:  appencryption.NewCryptoPolicy(),
+	}
+	// Seed of every Zipf generator. Upstream uses the process start time in ns; ZIPF_SEED pins it so a Rust run can
+	// replay the same partition sequence.
+	zipfSeed = seedFromEnv()
+)
+
+func seedFromEnv() int64 {
+	if s := os.Getenv("ZIPF_SEED"); s != "" {
+		seed, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			panic(fmt.Sprintf("ZIPF_SEED=%q is not an int64: %v", s, err))
+		}
+
+		return seed
+	}
+
+	return time.Now().UnixNano()
+}
+
+func TestMain(m *testing.M) {
+	// A `key: value` line is a configuration line in Go's benchmark format, so the seed travels with the results.
+	fmt.Printf("zipf-seed: %d\n", zipfSeed)
+	os.Exit(m.Run())
+}
+
+// newZipf returns a fresh partition-number generator. Every caller (one per RunParallel goroutine) starts from the
+// same seed, so all goroutines draw the same sequence.
+func newZipf() func() uint64 {
+	return mathrand.NewZipf(mathrand.New(mathrand.NewSource(zipfSeed)), zipfS, zipfV, zipfIMax).Uint64
+}
+
+func randomPayload(n int) []byte {
+	buf := make([]byte, n)
+	_, _ = rand.Read(buf) // crypto/rand.Read never returns an error (Go ≥ 1.24); it aborts the process instead.
+
+	return buf
+}
+
+func newStaticKMS(b *testing.B) *kms.StaticKMS {
+	b.Helper()
+
+	km, err := kms.NewStatic(staticKey, crypto)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	b.Cleanup(km.Close)
+
+	return km
+}
+
+func newFactory(config *appencryption.Config, ms appencryption.Metastore, km appencryption.KeyManagementService) *appencryption.SessionFactory {
+	return appencryption.NewSessionFactory(config, ms, km, crypto)
+}
+
+func closeFactory(b *testing.B, f *appencryption.SessionFactory) {
+	b.Helper()
+	b.Cleanup(func() {
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	})
+}
+
+func sessionCacheConfig(opts ...appencryption.PolicyOption) *appencryption.Config {
+	return &appencryption.Config{
+		Service: service,
+		Product: product,
+		Policy:  appencryption.NewCryptoPolicy(append([]appencryption.PolicyOption{appencryption.WithSessionCache()}, opts...)...),
+	}
+}
+
+// encryptDecrypt is the body every EncryptDecrypt benchmark times: session → Encrypt → Decrypt → compare → close.
+func encryptDecrypt(ctx context.Context, f *appencryption.SessionFactory, partition string, payload []byte) error {
+	sess, err := f.GetSession(partition)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+
+	drr, err := sess.Encrypt(ctx, payload)
+	if err != nil {
+		return err
+	}
+
+	got, err := sess.Decrypt(ctx, *drr)
+	if err != nil {
+		return err
+	}
+
+	if !bytes.Equal(got, payload) {
+		return errors.New("decrypted payload differs from the original")
+	}
+
+	return nil
+}
+
+// newFactoryEncryptDecrypt is the multi-factory body: a brand-new factory (cold SK cache) per operation.
+func newFactoryEncryptDecrypt(ctx context.Context, km appencryption.KeyManagementService, partition string, payload []byte) error {
+	f := newFactory(sharedConfig, sharedMetastore, km)
+	opErr := encryptDecrypt(ctx, f, partition, payload)
+
+	return errors.Join(opErr, f.Close())
+}
+
+// verify runs one operation untimed; a failure stops the benchmark before anything is measured.
+func verify(b *testing.B, op func() error) {
+	b.Helper()
+
+	if err := op(); err != nil {
+		b.Fatalf("round trip before timing: %v", err)
+	}
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Part 1: mirrors of go/appencryption/integrationtest/integration_benchmark_test.go (spec §11.3).
+// ---------------------------------------------------------------------------------------------------------------
+
+// Benchmark_Encrypt: sequential, one factory, one session; b.N payloads generated before the timer; Encrypt only.
+func Benchmark_Encrypt(b *testing.B) {
+	ctx := context.Background()
+	km := newStaticKMS(b)
+	f := newFactory(sharedConfig, sharedMetastore, km)
+	closeFactory(b, f)
+
+	verify(b, func() error { return encryptDecrypt(ctx, f, partitionID, randomPayload(payloadSizeBytes)) })
+
+	payloads := make([][]byte, b.N)
+	for i := range payloads {
+		payloads[i] = randomPayload(payloadSizeBytes)
+	}
+
+	sess, err := f.GetSession(partitionID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sess.Close()
+
+	b.ResetTimer()
+
+	for i := 0; i < b.N; i++ {
+		if _, err := sess.Encrypt(ctx, payloads[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Benchmark_EncryptDecrypt_MultiFactorySamePartition: parallel; every op builds a new factory for partition 123456.
+func Benchmark_EncryptDecrypt_MultiFactorySamePartition(b *testing.B) {
+	ctx := context.Background()
+	km := newStaticKMS(b)
+
+	verify(b, func() error {
+		return newFactoryEncryptDecrypt(ctx, km, partitionID, randomPayload(payloadSizeBytes))
+	})
+	b.ResetTimer()
+
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := newFactoryEncryptDecrypt(ctx, km, partitionID, randomPayload(payloadSizeBytes)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// Benchmark_EncryptDecrypt_MultiFactoryUniquePartition: parallel; every op builds a new factory for partition
+// 123456_<zipf>. Like upstream, each goroutine also stops after b.N of its own iterations.
+func Benchmark_EncryptDecrypt_MultiFactoryUniquePartition(b *testing.B) {
+	ctx := context.Background()
+	km := newStaticKMS(b)
+
+	verify(b, func() error {
+		return newFactoryEncryptDecrypt(ctx, km, fmt.Sprintf("%s_%d", partitionID, newZipf()()), randomPayload(payloadSizeBytes))
+	})
+	b.ResetTimer()
+
+	b.RunParallel(func(pb *testing.PB) {
+		zipf := newZipf()
+
+		for i := 0; i < b.N && pb.Next(); i++ {
+			partition := fmt.Sprintf("%s_%d", partitionID, zipf())
+			if err := newFactoryEncryptDecrypt(ctx, km, partition, randomPayload(payloadSizeBytes)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// Benchmark_EncryptDecrypt_SameFactoryUniquePartition: parallel; one factory over a private, fresh metastore;
+// partition 123456_<zipf> per op.
+func Benchmark_EncryptDecrypt_SameFactoryUniquePartition(b *testing.B) {
+	ctx := context.Background()
+	km := newStaticKMS(b)
+	f := newFactory(sharedConfig, persistence.NewMemoryMetastore(), km)
+	closeFactory(b, f)
+
+	verify(b, func() error {
+		return encryptDecrypt(ctx, f, fmt.Sprintf("%s_%d", partitionID, newZipf()()), randomPayload(payloadSizeBytes))
+	})
+	b.ResetTimer()
+
+	b.RunParallel(func(pb *testing.PB) {
+		zipf := newZipf()
+
+		for pb.Next() {
+			partition := fmt.Sprintf("%s_%d", partitionID, zipf())
+			if err := encryptDecrypt(ctx, f, partition, randomPayload(payloadSizeBytes)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// Benchmark_EncryptDecrypt_SameFactoryUniquePartition_WithSessionCache: parallel; one factory with the session
+// cache on (capacity 1000, default 2 h expiry, default slru policy) over the shared metastore; partition <zipf>.
+func Benchmark_EncryptDecrypt_SameFactoryUniquePartition_WithSessionCache(b *testing.B) {
+	ctx := context.Background()
+	km := newStaticKMS(b)
+	f := newFactory(sessionCacheConfig(appencryption.WithSessionCacheMaxSize(1000)), sharedMetastore, km)
+	closeFactory(b, f)
+
+	verify(b, func() error {
+		return encryptDecrypt(ctx, f, strconv.FormatUint(newZipf()(), 10), randomPayload(payloadSizeBytes))
+	})
+	b.ResetTimer()
+
+	b.RunParallel(func(pb *testing.PB) {
+		zipf := newZipf()
+
+		for pb.Next() {
+			if err := encryptDecrypt(ctx, f, strconv.FormatUint(zipf(), 10), randomPayload(payloadSizeBytes)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// Benchmark_EncryptDecrypt_SameFactorySamePartition: parallel; one default-policy factory, partition 123456.
+func Benchmark_EncryptDecrypt_SameFactorySamePartition(b *testing.B) {
+	benchSameFactorySamePartition(b, sharedConfig)
+}
+
+// Benchmark_EncryptDecrypt_SameFactorySamePartition_WithSessionCache: as above with the session cache (defaults).
+func Benchmark_EncryptDecrypt_SameFactorySamePartition_WithSessionCache(b *testing.B) {
+	benchSameFactorySamePartition(b, sessionCacheConfig())
+}
+
+func benchSameFactorySamePartition(b *testing.B, config *appencryption.Config) {
+	ctx := context.Background()
+	km := newStaticKMS(b)
+	f := newFactory(config, sharedMetastore, km)
+	closeFactory(b, f)
+
+	verify(b, func() error { return encryptDecrypt(ctx, f, partitionID, randomPayload(payloadSizeBytes)) })
+	b.ResetTimer()
+
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := encryptDecrypt(ctx, f, partitionID, randomPayload(payloadSizeBytes)); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Part 2: Rust-lab extras (no upstream counterpart). One factory, one warm session, sequential.
+// ---------------------------------------------------------------------------------------------------------------
+
+// hotPayloadSizes are the payload sizes (bytes) of the hot-path series; sub-benchmark names are the sizes.
+var hotPayloadSizes = []int{64, 1024, 16384}
+
+// warmSession returns a session whose SK and IK are cached (one encrypt/decrypt round trip done) on a private
+// metastore, closed when the benchmark ends.
+func warmSession(b *testing.B, payload []byte) (*appencryption.Session, *appencryption.DataRowRecord) {
+	b.Helper()
+
+	ctx := context.Background()
+	km := newStaticKMS(b)
+	f := newFactory(&appencryption.Config{Service: service, Product: product, Policy: appencryption.NewCryptoPolicy()},
+		persistence.NewMemoryMetastore(), km)
+	closeFactory(b, f)
+
+	sess, err := f.GetSession(partitionID)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	b.Cleanup(func() { _ = sess.Close() })
+
+	drr, err := sess.Encrypt(ctx, payload)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	got, err := sess.Decrypt(ctx, *drr)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	if !bytes.Equal(got, payload) {
+		b.Fatal("round trip before timing: decrypted payload differs from the original")
+	}
+
+	return sess, drr
+}
+
+// BenchmarkHotEncrypt/<size>: Encrypt of a fixed random payload on a warm session (the DRK path only).
+func BenchmarkHotEncrypt(b *testing.B) {
+	for _, size := range hotPayloadSizes {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			ctx := context.Background()
+			payload := randomPayload(size)
+			sess, _ := warmSession(b, payload)
+
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+
+			for i := 0; i < b.N; i++ {
+				if _, err := sess.Encrypt(ctx, payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkHotDecrypt/<size>: Decrypt of one pre-made DRR on a warm session.
+func BenchmarkHotDecrypt(b *testing.B) {
+	for _, size := range hotPayloadSizes {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			ctx := context.Background()
+			payload := randomPayload(size)
+			sess, drr := warmSession(b, payload)
+
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+
+			for i := 0; i < b.N; i++ {
+				if _, err := sess.Decrypt(ctx, *drr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// drrJSONPayloadSize is the payload size of the DRR the JSON benchmarks (de)serialize.
+const drrJSONPayloadSize = 1024
+
+// BenchmarkDRRJSON/{serialize,parse}: encoding/json Marshal / Unmarshal of a DRR holding a 1024-byte payload.
+func BenchmarkDRRJSON(b *testing.B) {
+	ctx := context.Background()
+	payload := randomPayload(drrJSONPayloadSize)
+	sess, drr := warmSession(b, payload)
+
+	encoded, err := json.Marshal(drr)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	var decoded appencryption.DataRowRecord
+	if err := json.Unmarshal(encoded, &decoded); err != nil {
+		b.Fatal(err)
+	}
+
+	if got, err := sess.Decrypt(ctx, decoded); err != nil || !bytes.Equal(got, payload) {
+		b.Fatalf("JSON round trip before timing: err=%v, payload equal=%v", err, bytes.Equal(got, payload))
+	}
+
+	b.Run("serialize", func(b *testing.B) {
+		b.SetBytes(int64(len(encoded)))
+
+		for i := 0; i < b.N; i++ {
+			if _, err := json.Marshal(drr); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+
+	b.Run("parse", func(b *testing.B) {
+		b.SetBytes(int64(len(encoded)))
+
+		for i := 0; i < b.N; i++ {
+			var out appencryption.DataRowRecord
+			if err := json.Unmarshal(encoded, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,174 @@
+//! Loom models of the key cache's get-or-load, on the real `KeyCache` (its locks and atomics come from the loom
+//! shim; its load gate is the shim's mutex under loom). Run with
+//! `RUSTFLAGS="--cfg loom" cargo test -p appencryption --no-default-features --release --lib loom_`.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use loom::thread;
+use securememory::{MemoryKind, SecretFactory};
+use zeroize::Zeroizing;
+
+use super::key_cache::{KeyCache, KeyHandle};
+use crate::cache::EvictionPolicy;
+use crate::crypto::{AesGcmBackend, CryptoKey};
+use crate::policy::{CryptoPolicy, KeyMode};
+use crate::{Clock, Error};
+
+struct ModelClock(AtomicU64);
+
+impl Clock for ModelClock {
+    fn now(&self) -> Duration {
+        Duration::from_secs(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// Loaders in these models never suspend, so one poll completes them.
+fn ready<T>(future: impl Future<Output = T>) -> T {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("model futures never suspend"),
+    }
+}
+
+fn key(created: i64, revoked: bool) -> Result<CryptoKey<AesGcmBackend>, Error> {
+    let factory = SecretFactory::builder()
+        .kind(MemoryKind::Protected)
+        .disable_core_dumps(false)
+        .build();
+    CryptoKey::new(
+        &factory,
+        &AesGcmBackend,
+        KeyMode::StackDataRowKey,
+        Zeroizing::new([7; 32]),
+        created,
+        revoked,
+    )
+}
+
+fn cache(clock: Arc<ModelClock>) -> Arc<KeyCache<AesGcmBackend>> {
+    let policy = Arc::new(CryptoPolicy::default());
+    Arc::new(
+        KeyCache::new(
+            "intermediate",
+            true,
+            EvictionPolicy::Simple,
+            1000,
+            policy,
+            clock,
+        )
+        .unwrap(),
+    )
+}
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}
+
+const NOW: u64 = 1_700_000_000;
+/// Two versions of one key, both valid at `NOW` (created a few minutes before).
+const OLD: i64 = 1_699_999_880;
+const NEW: i64 = 1_699_999_940;
+
+#[test]
+fn loom_get_or_load_runs_one_loader_per_key() {
+    model(|| {
+        let cache = cache(Arc::new(ModelClock(AtomicU64::new(NOW))));
+        let loads = Arc::new(AtomicUsize::new(0));
+        let id: Arc<str> = "_IK_p_s_r".into();
+        let get = {
+            let (cache, loads, id) = (Arc::clone(&cache), Arc::clone(&loads), Arc::clone(&id));
+            move || -> KeyHandle<AesGcmBackend> {
+                ready(cache.get_or_load(&id, 100, || async {
+                    loads.fetch_add(1, Ordering::SeqCst);
+                    key(100, false)
+                }))
+                .unwrap()
+            }
+        };
+        let other = thread::spawn(get.clone());
+        let mine = get();
+        let theirs = other.join().unwrap();
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "one loader run per key");
+        assert!(
+            Arc::ptr_eq(&mine, &theirs),
+            "both callers share the cached key"
+        );
+        assert_eq!(cache.len(), 1);
+    });
+}
+
+#[test]
+fn loom_concurrent_loads_of_two_versions_lose_no_insert_and_latest_moves_forward() {
+    model(|| {
+        let cache = cache(Arc::new(ModelClock(AtomicU64::new(NOW))));
+        let id: Arc<str> = "_IK_p_s_r".into();
+        let latest = {
+            let (cache, id) = (Arc::clone(&cache), Arc::clone(&id));
+            thread::spawn(move || {
+                ready(cache.get_or_load_latest(&id, || async { key(OLD, false) }))
+                    .unwrap()
+                    .created()
+            })
+        };
+        let newer = ready(cache.get_or_load(&id, NEW, || async { key(NEW, false) })).unwrap();
+        let first = latest.join().unwrap();
+        assert!(first == OLD || first == NEW);
+        assert_eq!(newer.created(), NEW);
+        // Both versions are cached (no lost insert) unless the latest path already found the newer one.
+        assert!(cache.hit(&id, NEW).is_some());
+        if first == OLD {
+            assert!(cache.hit(&id, OLD).is_some());
+        }
+        // The newest version seen is the latest.
+        assert_eq!(cache.latest_hit(&id).unwrap().created(), NEW);
+    });
+}
+
+#[test]
+fn loom_no_stale_read_after_a_refresh() {
+    model(|| {
+        let clock = Arc::new(ModelClock(AtomicU64::new(NOW)));
+        let cache = cache(Arc::clone(&clock));
+        let id: Arc<str> = "_IK_p_s_r".into();
+        // Cached, then left to go stale: the revoke-check interval (60 min) passes.
+        let original = ready(cache.get_or_load(&id, 100, || async { key(100, false) })).unwrap();
+        clock.0.fetch_add(2 * 3600, Ordering::SeqCst);
+        let loads = Arc::new(AtomicUsize::new(0));
+        let refresh = {
+            let (cache, id, loads) = (Arc::clone(&cache), Arc::clone(&id), Arc::clone(&loads));
+            move || {
+                ready(cache.get_or_load(&id, 100, || async {
+                    loads.fetch_add(1, Ordering::SeqCst);
+                    // Revoked out of band meanwhile.
+                    key(100, true)
+                }))
+                .unwrap()
+            }
+        };
+        let other = thread::spawn(refresh.clone());
+        let mine = refresh();
+        let theirs = other.join().unwrap();
+        assert_eq!(
+            loads.load(Ordering::SeqCst),
+            1,
+            "the stale entry is reloaded once"
+        );
+        assert!(
+            mine.is_revoked() && theirs.is_revoked(),
+            "nobody sees the pre-refresh state after it"
+        );
+        assert!(
+            Arc::ptr_eq(&mine, &original) && Arc::ptr_eq(&theirs, &original),
+            "refreshed in place"
+        );
+    });
+}

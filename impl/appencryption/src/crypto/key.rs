@@ -1,0 +1,97 @@
+//! [`CryptoKey`]: a plaintext system or intermediate key in secure memory, with its metadata.
+
+use std::fmt;
+use std::time::Duration;
+
+use securememory::{Secret, SecretFactory};
+use zeroize::Zeroizing;
+
+use crate::Error;
+use crate::crypto::{AeadBackend, KEY_LEN};
+use crate::policy::KeyMode;
+use crate::sync::{AtomicBool, AtomicU64, Ordering};
+
+/// A system or intermediate key. The bytes live in a [`Secret`]; with [`KeyMode::CachedCipher`] an expanded key
+/// schedule is kept beside them. Shared as `Arc<CryptoKey>`: a key evicted from a cache while in use stays alive
+/// until its last user drops it, and its secret is wiped exactly once, on the last drop (spec §5.1).
+pub(crate) struct CryptoKey<B: AeadBackend> {
+    secret: Secret,
+    cipher: Option<B::Cipher>,
+    created: i64,
+    revoked: AtomicBool,
+    /// When a cache last loaded (or refreshed) this key, nanoseconds since the unix epoch.
+    loaded_at_ns: AtomicU64,
+}
+
+impl<B: AeadBackend> CryptoKey<B> {
+    /// Move `bytes` into a new secret (wiping them) and, in cached-cipher mode, expand the key schedule.
+    pub(crate) fn new(
+        factory: &SecretFactory,
+        backend: &B,
+        mode: KeyMode,
+        mut bytes: Zeroizing<[u8; KEY_LEN]>,
+        created: i64,
+        revoked: bool,
+    ) -> Result<Self, Error> {
+        let cipher = match mode {
+            KeyMode::CachedCipher => Some(backend.cipher(&*bytes)?),
+            _ => None,
+        };
+        let secret = factory.new_secret(&mut *bytes)?;
+        Ok(CryptoKey {
+            secret,
+            cipher,
+            created,
+            revoked: AtomicBool::new(revoked),
+            loaded_at_ns: AtomicU64::new(0),
+        })
+    }
+
+    pub(crate) fn created(&self) -> i64 {
+        self.created
+    }
+
+    pub(crate) fn is_revoked(&self) -> bool {
+        self.revoked.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_revoked(&self, revoked: bool) {
+        self.revoked.store(revoked, Ordering::Release);
+    }
+
+    pub(crate) fn loaded_at(&self) -> Duration {
+        Duration::from_nanos(self.loaded_at_ns.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_loaded_at(&self, at: Duration) {
+        self.loaded_at_ns.store(
+            u64::try_from(at.as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Release,
+        );
+    }
+
+    /// Run `f` with a cipher for this key: the cached one, or one built inside a secure-memory access window.
+    pub(crate) fn with_cipher<R>(
+        &self,
+        backend: &B,
+        f: impl FnOnce(&B::Cipher) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        match &self.cipher {
+            Some(cipher) => f(cipher),
+            None => self.secret.with_bytes_func(|bytes| {
+                let cipher = backend.cipher(bytes)?;
+                f(&cipher)
+            }),
+        }
+    }
+}
+
+impl<B: AeadBackend> fmt::Debug for CryptoKey<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CryptoKey")
+            .field("created", &self.created)
+            .field("revoked", &self.is_revoked())
+            .field("cached_cipher", &self.cipher.is_some())
+            .finish_non_exhaustive()
+    }
+}

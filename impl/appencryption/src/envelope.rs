@@ -1,0 +1,474 @@
+//! The key hierarchy algorithm (spec §3): encrypt and decrypt step by step, the cache loaders, inline rotation,
+//! and the duplicate-store race.
+//!
+//! One [`Envelope`] per session: its partition's ids, its intermediate key cache (or the factory's shared one) and
+//! the factory's [`Shared`] state (system key cache, metastore, KMS, AEAD, secret factory, RNG, clock).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::session::start_timer;
+
+use securememory::SecretFactory;
+use zeroize::Zeroizing;
+
+use crate::cache::key_cache::{KeyCache, KeyHandle};
+use crate::crypto::{AEAD_OVERHEAD, AeadBackend, CryptoKey, KEY_LEN};
+use crate::partition::Partition;
+use crate::policy::{CryptoPolicy, KeyMode};
+use crate::{
+    Clock, DataRowRecord, EnvelopeKeyRecord, Error, KeyManagementService, KeyMeta, Metastore,
+    SecureRandom,
+};
+
+/// How many times a lost creation race is retried when the winner's key is already invalid (expired or revoked,
+/// e.g. written by a process with a skewed clock). Go does not retry (quirk Q10); after the last attempt the
+/// winner's key is used as Go would.
+const CREATE_RETRIES: usize = 3;
+
+/// What a factory shares with all of its sessions.
+pub(crate) struct Shared<B: AeadBackend> {
+    pub(crate) service: String,
+    pub(crate) product: String,
+    pub(crate) policy: Arc<CryptoPolicy>,
+    pub(crate) metastore: Arc<dyn Metastore>,
+    pub(crate) kms: Arc<dyn KeyManagementService>,
+    pub(crate) backend: B,
+    pub(crate) secrets: SecretFactory,
+    pub(crate) rng: Arc<dyn SecureRandom>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) sk_cache: KeyCache<B>,
+    pub(crate) shared_ik_cache: Option<Arc<KeyCache<B>>>,
+    pub(crate) metrics: bool,
+}
+
+/// One partition's view of the hierarchy.
+pub(crate) struct Envelope<B: AeadBackend> {
+    shared: Arc<Shared<B>>,
+    partition: Partition,
+    ik_cache: Arc<KeyCache<B>>,
+}
+
+impl<B: AeadBackend> Envelope<B> {
+    pub(crate) fn new(
+        shared: Arc<Shared<B>>,
+        partition: Partition,
+        ik_cache: Arc<KeyCache<B>>,
+    ) -> Self {
+        Envelope {
+            shared,
+            partition,
+            ik_cache,
+        }
+    }
+
+    pub(crate) fn partition(&self) -> &Partition {
+        &self.partition
+    }
+
+    pub(crate) fn ik_cache(&self) -> &Arc<KeyCache<B>> {
+        &self.ik_cache
+    }
+
+    fn new_key(
+        &self,
+        bytes: Zeroizing<[u8; KEY_LEN]>,
+        created: i64,
+        revoked: bool,
+    ) -> Result<CryptoKey<B>, Error> {
+        let s = &*self.shared;
+        CryptoKey::new(
+            &s.secrets,
+            &s.backend,
+            s.policy.key_mode,
+            bytes,
+            created,
+            revoked,
+        )
+    }
+
+    // --- encrypt (spec §3.2) ---------------------------------------------------------------------------------
+
+    /// E1–E5: seal `payload` under a fresh data-row key, sealed in turn by the latest intermediate key.
+    pub(crate) async fn encrypt(&self, payload: &[u8]) -> Result<DataRowRecord, Error> {
+        let started = start_timer(self.shared.metrics);
+        let ik_id = self.partition.intermediate_key_id();
+        let ik = self
+            .ik_cache
+            .get_or_load_latest(ik_id, || self.load_latest_or_create_ik())
+            .await?;
+        let record = self.seal_with(&ik, payload);
+        record_timer("ael.drr.encrypt", started);
+        record
+    }
+
+    /// [`encrypt`](Self::encrypt) when the latest intermediate key is cached, fresh and valid: no await, no
+    /// runtime. `None`: the caller must take the async path.
+    pub(crate) fn try_encrypt_cached(
+        &self,
+        payload: &[u8],
+    ) -> Option<Result<DataRowRecord, Error>> {
+        let started = start_timer(self.shared.metrics);
+        let ik = self
+            .ik_cache
+            .latest_hit(self.partition.intermediate_key_id())?;
+        let record = self.seal_with(&ik, payload);
+        record_timer("ael.drr.encrypt", started);
+        Some(record)
+    }
+
+    /// E2–E5 with the intermediate key in hand.
+    fn seal_with(&self, ik: &CryptoKey<B>, payload: &[u8]) -> Result<DataRowRecord, Error> {
+        let s = &*self.shared;
+        let created = s.clock.now_unix();
+        let mut data = Vec::with_capacity(payload.len() + AEAD_OVERHEAD);
+        let mut encrypted_key = Vec::with_capacity(KEY_LEN + AEAD_OVERHEAD);
+        match s.policy.key_mode {
+            KeyMode::ProtectedDataRowKey => {
+                // Go's way: the data-row key lives in secure memory for its whole (short) life.
+                let drk = s.secrets.create_random(KEY_LEN)?;
+                drk.with_bytes_func(|drk| {
+                    let cipher = s.backend.cipher(drk)?;
+                    s.backend
+                        .seal_random_into(&cipher, &*s.rng, payload, &mut data)?;
+                    ik.with_cipher(&s.backend, |ik| {
+                        s.backend
+                            .seal_random_into(ik, &*s.rng, drk, &mut encrypted_key)
+                    })
+                })?;
+            }
+            KeyMode::StackDataRowKey | KeyMode::CachedCipher => {
+                let mut drk = Zeroizing::new([0u8; KEY_LEN]);
+                s.rng.fill(&mut *drk)?;
+                let cipher = s.backend.cipher(&*drk)?;
+                s.backend
+                    .seal_random_into(&cipher, &*s.rng, payload, &mut data)?;
+                ik.with_cipher(&s.backend, |ik| {
+                    s.backend
+                        .seal_random_into(ik, &*s.rng, &*drk, &mut encrypted_key)
+                })?;
+            }
+        }
+        Ok(DataRowRecord {
+            key: Some(EnvelopeKeyRecord {
+                revoked: false,
+                id: String::new(),
+                created,
+                encrypted_key,
+                parent_key_meta: Some(KeyMeta {
+                    key_id: self.partition.intermediate_key_id().to_string(),
+                    created: ik.created(),
+                }),
+            }),
+            data,
+        })
+    }
+
+    /// I1–I6: the latest valid intermediate key from the metastore, or a new one.
+    async fn load_latest_or_create_ik(&self) -> Result<CryptoKey<B>, Error> {
+        let s = &*self.shared;
+        let ik_id = self.partition.intermediate_key_id();
+        let Some(record) = s.metastore.load_latest(ik_id).await? else {
+            return self.create_ik().await;
+        };
+        if record.revoked || s.policy.is_expired(record.created, s.clock.now()) {
+            return self.create_ik().await;
+        }
+        let Some(parent) = record.parent_key_meta.as_ref() else {
+            // Go dereferences a missing parent and crashes (quirk Q13); a new key is the safe way forward.
+            tracing::debug!(
+                id = &**ik_id,
+                "intermediate key record without parent key meta; creating a new one"
+            );
+            return self.create_ik().await;
+        };
+        let sk_id: Arc<str> = parent.key_id.as_str().into();
+        let sk = match s
+            .sk_cache
+            .get_or_load(&sk_id, parent.created, || {
+                self.load_sk(&sk_id, parent.created)
+            })
+            .await
+        {
+            Ok(sk) => sk,
+            Err(e) => {
+                tracing::debug!(error = %e, "system key of the latest intermediate key unavailable; creating a new one");
+                return self.create_ik().await;
+            }
+        };
+        if sk.is_revoked() || s.policy.is_expired(sk.created(), s.clock.now()) {
+            return self.create_ik().await;
+        }
+        match self.open_ik(&sk, &record) {
+            Ok(ik) => Ok(ik),
+            Err(e) => {
+                tracing::debug!(error = %e, "latest intermediate key does not decrypt; creating a new one");
+                self.create_ik().await
+            }
+        }
+    }
+
+    /// C1–C8: create, store, and on a lost race adopt the winner (spec §3.4).
+    async fn create_ik(&self) -> Result<CryptoKey<B>, Error> {
+        let s = &*self.shared;
+        let ik_id = self.partition.intermediate_key_id();
+        let sk_id = self.partition.system_key_id();
+        for attempt in 1..=CREATE_RETRIES {
+            let sk = s
+                .sk_cache
+                .get_or_load_latest(sk_id, || self.load_latest_or_create_sk())
+                .await?;
+            let created = s.policy.truncated_created(s.clock.now());
+            let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+            s.rng.fill(&mut *bytes)?;
+            let mut encrypted_key = Vec::with_capacity(KEY_LEN + AEAD_OVERHEAD);
+            sk.with_cipher(&s.backend, |c| {
+                s.backend
+                    .seal_random_into(c, &*s.rng, &*bytes, &mut encrypted_key)
+            })?;
+            let record = EnvelopeKeyRecord {
+                revoked: false,
+                id: ik_id.to_string(),
+                created,
+                encrypted_key,
+                parent_key_meta: Some(KeyMeta {
+                    key_id: sk_id.to_string(),
+                    created: sk.created(),
+                }),
+            };
+            if self.store(ik_id, created, &record).await {
+                return self.new_key(bytes, created, false);
+            }
+            drop(bytes); // lost the race: this key was never stored; wipe it
+            let Some(winner) = s.metastore.load_latest(ik_id).await? else {
+                return Err(Error::KeyNotFoundAfterRetry {
+                    id: ik_id.to_string(),
+                });
+            };
+            let invalid = winner.revoked || s.policy.is_expired(winner.created, s.clock.now());
+            if !invalid || attempt == CREATE_RETRIES {
+                return self.ik_from_record(&sk, &winner).await;
+            }
+            tracing::debug!(
+                id = &**ik_id,
+                attempt,
+                "lost the creation race to an invalid key; retrying"
+            );
+        }
+        unreachable!("the last attempt always returns")
+    }
+
+    /// F1–F3: decrypt an intermediate key record, loading the system key version it names if it differs.
+    async fn ik_from_record(
+        &self,
+        sk: &KeyHandle<B>,
+        record: &EnvelopeKeyRecord,
+    ) -> Result<CryptoKey<B>, Error> {
+        let s = &*self.shared;
+        match &record.parent_key_meta {
+            Some(parent)
+                if parent.created != sk.created()
+                    || parent.key_id != **self.partition.system_key_id() =>
+            {
+                let sk_id: Arc<str> = parent.key_id.as_str().into();
+                // Dropped at the end of this call: quirk Q2 (never released in Go) fixed.
+                let other = s
+                    .sk_cache
+                    .get_or_load(&sk_id, parent.created, || {
+                        self.load_sk(&sk_id, parent.created)
+                    })
+                    .await?;
+                self.open_ik(&other, record)
+            }
+            _ => self.open_ik(sk, record),
+        }
+    }
+
+    fn open_ik(
+        &self,
+        sk: &CryptoKey<B>,
+        record: &EnvelopeKeyRecord,
+    ) -> Result<CryptoKey<B>, Error> {
+        let s = &*self.shared;
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+        sk.with_cipher(&s.backend, |c| {
+            s.backend.open_key(c, &record.encrypted_key, &mut bytes)
+        })?;
+        self.new_key(bytes, record.created, record.revoked)
+    }
+
+    /// S1–S8: the latest valid system key, or a new one encrypted by the KMS.
+    async fn load_latest_or_create_sk(&self) -> Result<CryptoKey<B>, Error> {
+        let s = &*self.shared;
+        let sk_id = self.partition.system_key_id();
+        for attempt in 1..=CREATE_RETRIES {
+            if let Some(record) = s.metastore.load_latest(sk_id).await?
+                && !record.revoked
+                && !s.policy.is_expired(record.created, s.clock.now())
+            {
+                return self.decrypt_sk(&record).await;
+            }
+            let created = s.policy.truncated_created(s.clock.now());
+            let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+            s.rng.fill(&mut *bytes)?;
+            let encrypted_key = s.kms.encrypt_key(&*bytes).await?;
+            let record = EnvelopeKeyRecord {
+                revoked: false,
+                id: sk_id.to_string(),
+                created,
+                encrypted_key,
+                parent_key_meta: None,
+            };
+            if self.store(sk_id, created, &record).await {
+                return self.new_key(bytes, created, false);
+            }
+            drop(bytes);
+            let Some(winner) = s.metastore.load_latest(sk_id).await? else {
+                return Err(Error::KeyNotFoundAfterRetry {
+                    id: sk_id.to_string(),
+                });
+            };
+            let invalid = winner.revoked || s.policy.is_expired(winner.created, s.clock.now());
+            if !invalid || attempt == CREATE_RETRIES {
+                return self.decrypt_sk(&winner).await;
+            }
+        }
+        unreachable!("the last attempt always returns")
+    }
+
+    /// L1–L2: a specific system key version.
+    async fn load_sk(&self, id: &str, created: i64) -> Result<CryptoKey<B>, Error> {
+        match self.shared.metastore.load(id, created).await? {
+            Some(record) => self.decrypt_sk(&record).await,
+            None => Err(Error::SystemKeyNotFound {
+                id: id.to_string(),
+                created,
+            }),
+        }
+    }
+
+    async fn decrypt_sk(&self, record: &EnvelopeKeyRecord) -> Result<CryptoKey<B>, Error> {
+        let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
+        self.shared
+            .kms
+            .decrypt_key(&record.encrypted_key, &mut bytes)
+            .await?;
+        self.new_key(bytes, record.created, record.revoked)
+    }
+
+    /// Insert-if-absent; any error counts as "someone else won" (spec §3.4), and is logged.
+    async fn store(&self, id: &str, created: i64, record: &EnvelopeKeyRecord) -> bool {
+        match self.shared.metastore.store(id, created, record).await {
+            Ok(inserted) => inserted,
+            Err(e) => {
+                tracing::debug!(id, created, error = %e, "metastore store failed; treating as a lost race");
+                false
+            }
+        }
+    }
+
+    // --- decrypt (spec §3.3) ---------------------------------------------------------------------------------
+
+    /// D1–D3: the record's key, its parent, and the parent's id if this session may use it.
+    fn check_record<'r>(
+        &self,
+        record: &'r DataRowRecord,
+    ) -> Result<(&'r EnvelopeKeyRecord, i64, Arc<str>), Error> {
+        let key = record.key.as_ref().ok_or(Error::DataRowKeyMissing)?;
+        let parent = key
+            .parent_key_meta
+            .as_ref()
+            .ok_or(Error::ParentKeyMissing)?;
+        if !self.partition.is_valid_intermediate_key_id(&parent.key_id) {
+            return Err(Error::InvalidIntermediateKeyId);
+        }
+        let own_id = self.partition.intermediate_key_id();
+        let ik_id = if parent.key_id == **own_id {
+            Arc::clone(own_id)
+        } else {
+            parent.key_id.as_str().into()
+        };
+        Ok((key, parent.created, ik_id))
+    }
+
+    /// D1–D6. Expiry and revocation are deliberately not checked on this path.
+    pub(crate) async fn decrypt(&self, record: &DataRowRecord) -> Result<Vec<u8>, Error> {
+        let started = start_timer(self.shared.metrics);
+        let (key, created, ik_id) = self.check_record(record)?;
+        let ik = self
+            .ik_cache
+            .get_or_load(&ik_id, created, || self.load_ik(&ik_id, created))
+            .await?;
+        let plaintext = self.open_with(&ik, key, &record.data);
+        record_timer("ael.drr.decrypt", started);
+        plaintext
+    }
+
+    /// [`decrypt`](Self::decrypt) when the intermediate key is cached and fresh (or the record is invalid): no
+    /// await, no runtime. `None`: the caller must take the async path.
+    pub(crate) fn try_decrypt_cached(
+        &self,
+        record: &DataRowRecord,
+    ) -> Option<Result<Vec<u8>, Error>> {
+        let started = start_timer(self.shared.metrics);
+        let (key, created, ik_id) = match self.check_record(record) {
+            Ok(checked) => checked,
+            Err(e) => return Some(Err(e)),
+        };
+        let ik = self.ik_cache.hit(&ik_id, created)?;
+        let plaintext = self.open_with(&ik, key, &record.data);
+        record_timer("ael.drr.decrypt", started);
+        Some(plaintext)
+    }
+
+    fn open_with(
+        &self,
+        ik: &CryptoKey<B>,
+        key: &EnvelopeKeyRecord,
+        data: &[u8],
+    ) -> Result<Vec<u8>, Error> {
+        let s = &*self.shared;
+        let mut drk = Zeroizing::new([0u8; KEY_LEN]);
+        ik.with_cipher(&s.backend, |c| {
+            s.backend.open_key(c, &key.encrypted_key, &mut drk)
+        })?;
+        let cipher = s.backend.cipher(&*drk)?;
+        let mut out = Vec::with_capacity(data.len().saturating_sub(AEAD_OVERHEAD));
+        s.backend.open_into(&cipher, data, &mut out)?;
+        Ok(out)
+    }
+
+    /// K1–K3: a specific intermediate key version.
+    async fn load_ik(&self, id: &str, created: i64) -> Result<CryptoKey<B>, Error> {
+        let s = &*self.shared;
+        let Some(record) = s.metastore.load(id, created).await? else {
+            return Err(Error::IntermediateKeyNotFound {
+                id: id.to_string(),
+                created,
+            });
+        };
+        let parent =
+            record
+                .parent_key_meta
+                .as_ref()
+                .ok_or_else(|| Error::IntermediateKeyWithoutParent {
+                    id: id.to_string(),
+                    created,
+                })?;
+        let sk_id: Arc<str> = parent.key_id.as_str().into();
+        let sk = s
+            .sk_cache
+            .get_or_load(&sk_id, parent.created, || {
+                self.load_sk(&sk_id, parent.created)
+            })
+            .await?;
+        self.open_ik(&sk, &record)
+    }
+}
+
+/// Record a Go-named timer (spec §7.3) when metrics are on.
+fn record_timer(name: &'static str, started: Option<Instant>) {
+    if let Some(started) = started {
+        metrics::histogram!(name).record(started.elapsed());
+    }
+}

@@ -1,0 +1,274 @@
+//! [`SessionFactory`]: configuration, the shared caches, and sessions per partition (spec §7.1).
+
+use std::sync::Arc;
+
+use securememory::SecretFactory;
+
+use crate::blocking::Blocker;
+use crate::cache::key_cache::KeyCache;
+use crate::cache::session_cache::SessionCache;
+use crate::crypto::{AeadBackend, AesGcmBackend};
+use crate::envelope::{Envelope, Shared};
+use crate::partition::Partition;
+use crate::policy::CryptoPolicy;
+use crate::session::{Session, SessionCore};
+use crate::sync::{AtomicBool, Ordering};
+use crate::{Clock, Error, KeyManagementService, Metastore, OsRandom, SecureRandom, SystemClock};
+
+/// Key ids must fit the metastore's `id` column (`VARCHAR(255)` in the documented SQL schema).
+pub const MAX_KEY_ID_LEN: usize = 255;
+
+/// Builds sessions that share a system key cache (and optionally an intermediate key cache and a session cache).
+/// One per (service, product) and process is the usual shape. `Send + Sync`; cheap to share behind an `Arc`.
+pub struct SessionFactory<B: AeadBackend = AesGcmBackend> {
+    shared: Arc<Shared<B>>,
+    session_cache: Option<SessionCache<B>>,
+    blocker: Arc<Blocker>,
+    closed: AtomicBool,
+}
+
+/// Configures a [`SessionFactory`]. Start with [`SessionFactory::builder`].
+pub struct SessionFactoryBuilder<B: AeadBackend = AesGcmBackend> {
+    service: String,
+    product: String,
+    metastore: Arc<dyn Metastore>,
+    kms: Arc<dyn KeyManagementService>,
+    policy: CryptoPolicy,
+    backend: B,
+    secrets: SecretFactory,
+    rng: Arc<dyn SecureRandom>,
+    clock: Arc<dyn Clock>,
+    metrics: bool,
+}
+
+impl SessionFactory<AesGcmBackend> {
+    /// Configure a factory for `service`/`product` (they name the keys, spec §1.2) over a metastore and a KMS.
+    /// Defaults: [`CryptoPolicy::default`], the `aes-gcm` backend, guarded secure memory (Go's memguard), the OS
+    /// RNG, the system clock, metrics on.
+    pub fn builder(
+        service: impl Into<String>,
+        product: impl Into<String>,
+        metastore: Arc<dyn Metastore>,
+        kms: Arc<dyn KeyManagementService>,
+    ) -> SessionFactoryBuilder<AesGcmBackend> {
+        SessionFactoryBuilder {
+            service: service.into(),
+            product: product.into(),
+            metastore,
+            kms,
+            policy: CryptoPolicy::default(),
+            backend: AesGcmBackend,
+            secrets: SecretFactory::default(),
+            rng: Arc::new(OsRandom),
+            clock: Arc::new(SystemClock),
+            metrics: true,
+        }
+    }
+}
+
+impl<B: AeadBackend> SessionFactoryBuilder<B> {
+    /// The crypto policy.
+    pub fn policy(mut self, policy: CryptoPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Another AEAD backend (e.g. `RingBackend` with the `ring` feature).
+    pub fn backend<B2: AeadBackend>(self, backend: B2) -> SessionFactoryBuilder<B2> {
+        SessionFactoryBuilder {
+            service: self.service,
+            product: self.product,
+            metastore: self.metastore,
+            kms: self.kms,
+            policy: self.policy,
+            backend,
+            secrets: self.secrets,
+            rng: self.rng,
+            clock: self.clock,
+            metrics: self.metrics,
+        }
+    }
+
+    /// Go's `WithSecretFactory`: which secure memory holds the keys.
+    pub fn secret_factory(mut self, secrets: SecretFactory) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// The random source for keys and nonces (tests and instruction-count benches inject a seeded one).
+    pub fn rng(mut self, rng: Arc<dyn SecureRandom>) -> Self {
+        self.rng = rng;
+        self
+    }
+
+    /// The clock for key creation, expiry and cache freshness (tests inject a fake one).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Go's `WithMetrics`: record `ael.drr.encrypt`/`ael.drr.decrypt` timers through the `metrics` facade. Only
+    /// this factory is affected (Go's option clears the process-wide registry, quirk Q15).
+    pub fn metrics(mut self, enabled: bool) -> Self {
+        self.metrics = enabled;
+        self
+    }
+
+    /// Build the factory: the system key cache, the shared intermediate key cache if configured (even when
+    /// intermediate key caching is off, as in Go, quirk Q4), and the session cache if configured. Touches no
+    /// metastore or KMS. Fails only on an invalid cache configuration.
+    pub fn build(self) -> Result<SessionFactory<B>, Error> {
+        let policy = Arc::new(self.policy);
+        let sk_cache = KeyCache::new(
+            "system",
+            policy.cache_system_keys,
+            policy.system_key_cache_eviction_policy,
+            policy.system_key_cache_max_size,
+            Arc::clone(&policy),
+            Arc::clone(&self.clock),
+        )?;
+        let shared_ik_cache = if policy.shared_intermediate_key_cache {
+            Some(Arc::new(KeyCache::new(
+                "intermediate",
+                true,
+                policy.intermediate_key_cache_eviction_policy,
+                policy.intermediate_key_cache_max_size,
+                Arc::clone(&policy),
+                Arc::clone(&self.clock),
+            )?))
+        } else {
+            None
+        };
+        let session_cache = if policy.cache_sessions {
+            Some(SessionCache::new(
+                policy.session_cache_max_size,
+                policy.session_cache_eviction_policy,
+                policy.session_cache_duration,
+                Arc::clone(&self.clock),
+            )?)
+        } else {
+            None
+        };
+        let shared = Arc::new(Shared {
+            service: self.service,
+            product: self.product,
+            policy,
+            metastore: self.metastore,
+            kms: self.kms,
+            backend: self.backend,
+            secrets: self.secrets,
+            rng: self.rng,
+            clock: self.clock,
+            sk_cache,
+            shared_ik_cache,
+            metrics: self.metrics,
+        });
+        Ok(SessionFactory {
+            shared,
+            session_cache,
+            blocker: Arc::new(Blocker::default()),
+            closed: AtomicBool::new(false),
+        })
+    }
+}
+
+impl<B: AeadBackend> SessionFactory<B> {
+    /// A session for `partition_id`. Never touches the metastore. Errors: empty id, or ids too long for the
+    /// metastore ([`MAX_KEY_ID_LEN`]).
+    pub fn get_session(&self, partition_id: &str) -> Result<Session<B>, Error> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::FactoryClosed);
+        }
+        if partition_id.is_empty() {
+            return Err(Error::EmptyPartition);
+        }
+        match &self.session_cache {
+            Some(cache) => {
+                let core = cache.get_or_create(partition_id, || self.new_core(partition_id))?;
+                Ok(Session::new(core, Arc::clone(&self.blocker), true))
+            }
+            None => Ok(Session::new(
+                Arc::new(self.new_core(partition_id)?),
+                Arc::clone(&self.blocker),
+                false,
+            )),
+        }
+    }
+
+    fn new_core(&self, partition_id: &str) -> Result<SessionCore<B>, Error> {
+        let s = &self.shared;
+        let partition = Partition::new(
+            partition_id,
+            &s.service,
+            &s.product,
+            s.metastore.region_suffix(),
+        );
+        let id_len = partition.intermediate_key_id().len();
+        if id_len > MAX_KEY_ID_LEN {
+            return Err(Error::PartitionTooLong {
+                len: partition_id.len(),
+                max: partition_id.len() + MAX_KEY_ID_LEN - id_len,
+            });
+        }
+        let (ik_cache, shared) = match &s.shared_ik_cache {
+            Some(cache) => (Arc::clone(cache), true),
+            None => (
+                Arc::new(KeyCache::new(
+                    "intermediate",
+                    s.policy.cache_intermediate_keys,
+                    s.policy.intermediate_key_cache_eviction_policy,
+                    s.policy.intermediate_key_cache_max_size,
+                    Arc::clone(&s.policy),
+                    Arc::clone(&s.clock),
+                )?),
+                false,
+            ),
+        };
+        Ok(SessionCore::new(
+            Envelope::new(Arc::clone(&self.shared), partition, ik_cache),
+            shared,
+        ))
+    }
+
+    /// The policy this factory was built with.
+    pub fn policy(&self) -> &CryptoPolicy {
+        &self.shared.policy
+    }
+
+    /// Close: the session cache (waiting for sessions in use), then the shared intermediate key cache, then the
+    /// system key cache (spec §7.1). Keys still held by live sessions stay usable until those are dropped. Idempotent.
+    pub fn close(&self) {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(cache) = &self.session_cache {
+            cache.close();
+        }
+        if let Some(cache) = &self.shared.shared_ik_cache {
+            cache.close();
+        }
+        self.shared.sk_cache.close();
+    }
+
+    /// Cached sessions right now (0 without a session cache).
+    pub fn cached_sessions(&self) -> usize {
+        self.session_cache.as_ref().map_or(0, SessionCache::len)
+    }
+}
+
+impl<B: AeadBackend> Drop for SessionFactory<B> {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl<B: AeadBackend> std::fmt::Debug for SessionFactory<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionFactory")
+            .field("service", &self.shared.service)
+            .field("product", &self.shared.product)
+            .field("backend", &self.shared.backend.name())
+            .field("closed", &self.closed.load(Ordering::Acquire))
+            .finish_non_exhaustive()
+    }
+}
