@@ -10,6 +10,7 @@
 #   BENCHTIME=1s   -benchtime per run
 #   CPU=<nproc>    -cpu list, e.g. CPU=1,2 for a single-core and a full-width series
 #   BENCH=.        -bench regexp, applied to every package
+#   PACKAGES="…"   space-separated packages to run instead of all (e.g. only the two securememory ones)
 #   GOFLAGS etc.   passed through to the go command as usual
 #
 # Needs only Go (the go command fetches the pinned modules); installs nothing outside the Go module/build caches.
@@ -36,6 +37,9 @@ packages=(
     github.com/godaddy/asherah/go/appencryption/pkg/cache/internal
     ./integration
 )
+if [ -n "${PACKAGES:-}" ]; then
+    read -r -a packages <<< "$PACKAGES"
+fi
 
 # Secrets are mlocked and core dumps must be off (as upstream's CI does with prlimit). Raising the memlock limit
 # needs CAP_SYS_RESOURCE; without it keep the current limit and say so.

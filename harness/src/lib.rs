@@ -4,4 +4,6 @@
 #![allow(clippy::disallowed_types)]
 
 pub mod criterion_results;
+pub mod go_bench;
 pub mod parallel;
+pub mod zipf;

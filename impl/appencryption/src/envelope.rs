@@ -13,7 +13,9 @@ use securememory::SecretFactory;
 use zeroize::Zeroizing;
 
 use crate::cache::key_cache::{KeyCache, KeyHandle};
-use crate::crypto::{AEAD_OVERHEAD, AeadBackend, CryptoKey, KEY_LEN};
+use crate::crypto::{
+    AEAD_OVERHEAD, AeadBackend, CryptoKey, KEY_LEN, NONCE_LEN, check_plaintext_len,
+};
 use crate::partition::Partition;
 use crate::policy::{CryptoPolicy, KeyMode};
 use crate::{
@@ -92,6 +94,8 @@ impl<B: AeadBackend> Envelope<B> {
     /// E1–E5: seal `payload` under a fresh data-row key, sealed in turn by the latest intermediate key.
     pub(crate) async fn encrypt(&self, payload: &[u8]) -> Result<DataRowRecord, Error> {
         let started = start_timer(self.shared.metrics);
+        // Before any key is loaded or created: a payload GCM cannot take must not leave new keys behind.
+        check_plaintext_len(payload.len())?;
         let ik_id = self.partition.intermediate_key_id();
         let ik = self
             .ik_cache
@@ -127,25 +131,29 @@ impl<B: AeadBackend> Envelope<B> {
             KeyMode::ProtectedDataRowKey => {
                 // Go's way: the data-row key lives in secure memory for its whole (short) life.
                 let drk = s.secrets.create_random(KEY_LEN)?;
+                let mut nonces = [0u8; 2 * NONCE_LEN];
+                s.rng.fill(&mut nonces)?;
+                let (data_nonce, key_nonce) = split_nonces(&nonces);
                 drk.with_bytes_func(|drk| {
                     let cipher = s.backend.cipher(drk)?;
                     s.backend
-                        .seal_random_into(&cipher, &*s.rng, payload, &mut data)?;
+                        .seal_into(&cipher, data_nonce, payload, &mut data)?;
                     ik.with_cipher(&s.backend, |ik| {
-                        s.backend
-                            .seal_random_into(ik, &*s.rng, drk, &mut encrypted_key)
+                        s.backend.seal_into(ik, key_nonce, drk, &mut encrypted_key)
                     })
                 })?;
             }
             KeyMode::StackDataRowKey | KeyMode::CachedCipher => {
-                let mut drk = Zeroizing::new([0u8; KEY_LEN]);
-                s.rng.fill(&mut *drk)?;
-                let cipher = s.backend.cipher(&*drk)?;
+                // One RNG call for the key and both nonces: each call is a syscall with the OS RNG.
+                let mut random = Zeroizing::new([0u8; KEY_LEN + 2 * NONCE_LEN]);
+                s.rng.fill(&mut *random)?;
+                let (drk, nonces) = random.split_at(KEY_LEN);
+                let (data_nonce, key_nonce) = split_nonces(nonces);
+                let cipher = s.backend.cipher(drk)?;
                 s.backend
-                    .seal_random_into(&cipher, &*s.rng, payload, &mut data)?;
+                    .seal_into(&cipher, data_nonce, payload, &mut data)?;
                 ik.with_cipher(&s.backend, |ik| {
-                    s.backend
-                        .seal_random_into(ik, &*s.rng, &*drk, &mut encrypted_key)
+                    s.backend.seal_into(ik, key_nonce, drk, &mut encrypted_key)
                 })?;
             }
         }
@@ -471,4 +479,15 @@ fn record_timer(name: &'static str, started: Option<Instant>) {
     if let Some(started) = started {
         metrics::histogram!(name).record(started.elapsed());
     }
+}
+
+/// Two distinct nonces from one buffer of random bytes.
+fn split_nonces(bytes: &[u8]) -> (&[u8; NONCE_LEN], &[u8; NONCE_LEN]) {
+    let (first, rest) = bytes
+        .split_first_chunk::<NONCE_LEN>()
+        .unwrap_or_else(|| unreachable!("24 random bytes"));
+    let second = rest
+        .first_chunk::<NONCE_LEN>()
+        .unwrap_or_else(|| unreachable!("24 random bytes"));
+    (first, second)
 }

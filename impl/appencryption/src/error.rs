@@ -20,15 +20,6 @@ pub enum Error {
     #[error("session factory is closed")]
     FactoryClosed,
 
-    /// The payload is larger than this library accepts (see the crate docs for the limit).
-    #[error("payload of {len} bytes exceeds the limit of {max} bytes")]
-    PayloadTooLarge {
-        /// The payload length.
-        len: usize,
-        /// The documented limit.
-        max: usize,
-    },
-
     /// The partition id is longer than the documented limit (key ids must fit metastore columns).
     #[error("partition id of {len} bytes exceeds the limit of {max} bytes")]
     PartitionTooLong {

@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use securememory::SecretFactory;
 
-use crate::blocking::Blocker;
 use crate::cache::key_cache::KeyCache;
 use crate::cache::session_cache::SessionCache;
 use crate::crypto::{AeadBackend, AesGcmBackend};
@@ -23,7 +22,6 @@ pub const MAX_KEY_ID_LEN: usize = 255;
 pub struct SessionFactory<B: AeadBackend = AesGcmBackend> {
     shared: Arc<Shared<B>>,
     session_cache: Option<SessionCache<B>>,
-    blocker: Arc<Blocker>,
     closed: AtomicBool,
 }
 
@@ -166,7 +164,6 @@ impl<B: AeadBackend> SessionFactoryBuilder<B> {
         Ok(SessionFactory {
             shared,
             session_cache,
-            blocker: Arc::new(Blocker::default()),
             closed: AtomicBool::new(false),
         })
     }
@@ -185,13 +182,9 @@ impl<B: AeadBackend> SessionFactory<B> {
         match &self.session_cache {
             Some(cache) => {
                 let core = cache.get_or_create(partition_id, || self.new_core(partition_id))?;
-                Ok(Session::new(core, Arc::clone(&self.blocker), true))
+                Ok(Session::new(core, true))
             }
-            None => Ok(Session::new(
-                Arc::new(self.new_core(partition_id)?),
-                Arc::clone(&self.blocker),
-                false,
-            )),
+            None => Ok(Session::new(Arc::new(self.new_core(partition_id)?), false)),
         }
     }
 

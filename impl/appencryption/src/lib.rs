@@ -3,7 +3,35 @@
 //!
 //! Data is sealed with a fresh data-row key (DRK), the DRK by a per-partition intermediate key (IK), the IK by a
 //! system key (SK) and the SK by a master key held in a KMS. Keys live in [`securememory`] secrets while in
-//! plaintext, are cached, expire and rotate inline, and persist in a [`Metastore`].
+//! plaintext, are cached, expire and rotate inline, and persist in a [`Metastore`]. Records written here decrypt in
+//! Go (and the reverse), and the key rows in a shared metastore are interchangeable.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use appencryption::{CryptoPolicy, InMemoryMetastore, SessionFactory, StaticKms};
+//!
+//! let factory = SessionFactory::builder(
+//!     "service",
+//!     "product",
+//!     Arc::new(InMemoryMetastore::new()),
+//!     Arc::new(StaticKms::new("thisIsAStaticMasterKeyForTesting")?),
+//! )
+//! .policy(CryptoPolicy::default())
+//! .build()?;
+//! let session = factory.get_session("shopper123")?;
+//! let record = session.encrypt(b"mysupersecretpayload")?;     // a DataRowRecord, as Go returns it
+//! let json = record.to_json();                                // Go's JSON, byte for byte
+//! assert_eq!(session.decrypt_from_json(&json)?, b"mysupersecretpayload");
+//! # Ok::<(), appencryption::Error>(())
+//! ```
+//!
+//! * **Two APIs over one core**: [`Session::encrypt`]/[`Session::decrypt`] block only when keys must be loaded
+//!   (and never touch a runtime when they are cached); the `_async` methods are for async code.
+//! * **Where keys live** is a policy choice with a written default: see [`KeyMode`].
+//! * **Limits**: payloads up to [`MAX_PLAINTEXT_LEN`] bytes (GCM's limit under one nonce, as in Go); larger ones
+//!   fail with [`Error::PlaintextTooLarge`] before any key is created. Key ids (`_IK_{partition}_{service}_{product}`)
+//!   up to [`MAX_KEY_ID_LEN`] bytes, the documented SQL schema's column width.
+//! * **Errors** are one enum, [`Error`]; decryption failures are opaque, malformed input never panics.
 #![forbid(unsafe_code)]
 
 mod blocking;
@@ -24,11 +52,11 @@ mod sync;
 
 pub use cache::EvictionPolicy;
 #[doc(hidden)]
-pub use cache::bench_support;
+pub mod bench_support;
 pub use clock::{Clock, SystemClock};
 pub use crypto::{
-    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, ENCRYPTED_KEY_LEN, KEY_LEN, NONCE_LEN,
-    TAG_LEN,
+    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, ENCRYPTED_KEY_LEN, KEY_LEN,
+    MAX_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN,
 };
 #[cfg(feature = "ring")]
 pub use crypto::{RingBackend, RingCipher};

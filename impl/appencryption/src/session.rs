@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::blocking::Blocker;
+use crate::blocking::block_on;
 use crate::crypto::{AeadBackend, AesGcmBackend};
 use crate::envelope::Envelope;
 use crate::sync::{AtomicBool, Condvar, Mutex, Ordering};
@@ -99,17 +99,15 @@ impl<B: AeadBackend> SessionCore<B> {
 /// when they are not; the `_async` methods are for async code.
 pub struct Session<B: AeadBackend = AesGcmBackend> {
     core: Arc<SessionCore<B>>,
-    blocker: Arc<Blocker>,
     /// True when the session cache owns `core`: closing the handle only releases its use.
     cached: bool,
     closed: AtomicBool,
 }
 
 impl<B: AeadBackend> Session<B> {
-    pub(crate) fn new(core: Arc<SessionCore<B>>, blocker: Arc<Blocker>, cached: bool) -> Self {
+    pub(crate) fn new(core: Arc<SessionCore<B>>, cached: bool) -> Self {
         Session {
             core,
-            blocker,
             cached,
             closed: AtomicBool::new(false),
         }
@@ -135,7 +133,7 @@ impl<B: AeadBackend> Session<B> {
         if let Some(record) = envelope.try_encrypt_cached(payload) {
             return record;
         }
-        self.blocker.block_on(envelope.encrypt(payload))
+        block_on(envelope.encrypt(payload))
     }
 
     /// Decrypt a [`DataRowRecord`] made by any Asherah implementation for this partition (spec §3.3).
@@ -145,7 +143,7 @@ impl<B: AeadBackend> Session<B> {
         if let Some(payload) = envelope.try_decrypt_cached(record) {
             return payload;
         }
-        self.blocker.block_on(envelope.decrypt(record))
+        block_on(envelope.decrypt(record))
     }
 
     /// Encrypt and serialize: the DRR JSON exactly as Go writes it.
@@ -161,15 +159,12 @@ impl<B: AeadBackend> Session<B> {
     /// Encrypt, then hand the record to `storer`; returns its key (Go's `Session.Store`).
     pub fn store<S: Storer>(&self, payload: &[u8], storer: &S) -> Result<S::Key, Error> {
         let record = self.encrypt(payload)?;
-        self.blocker.block_on(storer.store(&record))
+        block_on(storer.store(&record))
     }
 
     /// Load a record with `loader` and decrypt it (Go's `Session.Load`).
     pub fn load<L: Loader>(&self, key: &L::Key, loader: &L) -> Result<Vec<u8>, Error> {
-        let record = self
-            .blocker
-            .block_on(loader.load(key))?
-            .ok_or(Error::RecordNotFound)?;
+        let record = block_on(loader.load(key))?.ok_or(Error::RecordNotFound)?;
         self.decrypt(&record)
     }
 

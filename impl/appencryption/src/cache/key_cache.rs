@@ -266,7 +266,6 @@ impl<B: AeadBackend> KeyCache<B> {
     }
 
     /// Number of cached entries (0 for never-cache).
-    #[cfg(any(test, loom))]
     pub(crate) fn len(&self) -> usize {
         self.cached.as_ref().map_or(0, |c| c.entries.len())
     }

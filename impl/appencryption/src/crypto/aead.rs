@@ -34,7 +34,7 @@ pub const AEAD_OVERHEAD: usize = TAG_LEN + NONCE_LEN;
 pub const ENCRYPTED_KEY_LEN: usize = KEY_LEN + AEAD_OVERHEAD;
 
 /// The longest plaintext GCM can encrypt under one nonce: `(2^32 - 2)` blocks of 16 bytes (NIST SP 800-38D).
-const MAX_PLAINTEXT_LEN: u64 = ((1 << 32) - 2) * 16;
+pub const MAX_PLAINTEXT_LEN: u64 = ((1 << 32) - 2) * 16;
 
 mod sealed {
     /// Only this crate's backends implement [`super::AeadBackend`]: a new backend must pass the wire tests here.
@@ -208,7 +208,7 @@ pub trait AeadBackend: sealed::Sealed + Send + Sync + 'static {
 }
 
 /// `(2^32 - 2) * 16` bytes is GCM's per-nonce limit; Go checks it before encrypting.
-fn check_plaintext_len(len: usize) -> Result<(), Error> {
+pub(crate) fn check_plaintext_len(len: usize) -> Result<(), Error> {
     match u64::try_from(len) {
         Ok(n) if n <= MAX_PLAINTEXT_LEN => Ok(()),
         _ => Err(Error::PlaintextTooLarge),

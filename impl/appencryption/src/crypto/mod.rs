@@ -3,9 +3,10 @@
 mod aead;
 mod key;
 
+pub(crate) use aead::check_plaintext_len;
 pub use aead::{
-    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, ENCRYPTED_KEY_LEN, KEY_LEN, NONCE_LEN,
-    TAG_LEN,
+    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, ENCRYPTED_KEY_LEN, KEY_LEN,
+    MAX_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN,
 };
 #[cfg(feature = "ring")]
 pub use aead::{RingBackend, RingCipher};
