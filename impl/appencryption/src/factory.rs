@@ -12,7 +12,9 @@ use crate::partition::Partition;
 use crate::policy::CryptoPolicy;
 use crate::session::{Session, SessionCore};
 use crate::sync::{AtomicBool, Ordering};
-use crate::{Clock, Error, KeyManagementService, Metastore, OsRandom, SecureRandom, SystemClock};
+use crate::{
+    Clock, Error, KeyManagementService, Metastore, SecureRandom, SystemClock, ThreadLocalRandom,
+};
 
 /// Key ids must fit the metastore's `id` column (`VARCHAR(255)` in the documented SQL schema).
 pub const MAX_KEY_ID_LEN: usize = 255;
@@ -41,8 +43,8 @@ pub struct SessionFactoryBuilder<B: AeadBackend = AesGcmBackend> {
 
 impl SessionFactory<AesGcmBackend> {
     /// Configure a factory for `service`/`product` (they name the keys, spec §1.2) over a metastore and a KMS.
-    /// Defaults: [`CryptoPolicy::default`], the `aes-gcm` backend, guarded secure memory (Go's memguard), the OS
-    /// RNG, the system clock, metrics on.
+    /// Defaults: [`CryptoPolicy::default`], the `aes-gcm` backend, guarded secure memory (Go's memguard), the
+    /// per-thread CSPRNG seeded from the OS ([`ThreadLocalRandom`]), the system clock, metrics on.
     pub fn builder(
         service: impl Into<String>,
         product: impl Into<String>,
@@ -57,7 +59,7 @@ impl SessionFactory<AesGcmBackend> {
             policy: CryptoPolicy::default(),
             backend: AesGcmBackend,
             secrets: SecretFactory::default(),
-            rng: Arc::new(OsRandom),
+            rng: Arc::new(ThreadLocalRandom),
             clock: Arc::new(SystemClock),
             metrics: true,
         }

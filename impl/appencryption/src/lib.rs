@@ -72,5 +72,5 @@ pub use policy::{
     KeyMode,
 };
 pub use record::{DataRowRecord, EnvelopeKeyRecord, KeyMeta};
-pub use rng::{OsRandom, SecureRandom, SeededRandom};
+pub use rng::{OsRandom, SecureRandom, SeededRandom, ThreadLocalRandom};
 pub use session::{Loader, Session, Storer};

@@ -1,6 +1,7 @@
 //! The key hierarchy end to end through the public API, with a fake clock: creation, hot path, expiry and
 //! rotation, revocation, revoke-check refresh, decrypt-side checks, errors, caches (spec §3–§7).
 
+mod metrics_spy;
 mod session_support;
 
 use std::sync::Arc;
@@ -579,4 +580,40 @@ fn ring_backend_interoperates_with_the_default() {
         default.get_session("p").unwrap().decrypt(&b).unwrap(),
         b"from ring"
     );
+}
+
+#[test]
+fn encrypt_and_decrypt_record_gos_timers_when_a_recorder_is_installed() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spy = metrics_spy::HistogramSpy(tx);
+    let f = factory(memory(), FakeClock::new(), CryptoPolicy::default());
+    let session = f.get_session("partition").unwrap();
+    metrics::with_local_recorder(&spy, || {
+        let drr = session.encrypt(b"timed").unwrap(); // cold: the async path
+        session.decrypt(&drr).unwrap();
+        let drr = session.encrypt(b"timed").unwrap(); // hot: the cached path
+        session.decrypt(&drr).unwrap();
+    });
+    let names: Vec<String> = rx.try_iter().map(|(name, _)| name).collect();
+    assert_eq!(
+        names,
+        [
+            "ael.drr.encrypt",
+            "ael.drr.decrypt",
+            "ael.drr.encrypt",
+            "ael.drr.decrypt"
+        ]
+    );
+    // Without a recorder, and with metrics off, nothing is recorded (and nothing fails).
+    session.encrypt(b"untimed").unwrap();
+    let quiet = SessionFactory::builder(SERVICE, PRODUCT, memory(), static_kms())
+        .metrics(false)
+        .build()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spy = metrics_spy::HistogramSpy(tx);
+    metrics::with_local_recorder(&spy, || {
+        quiet.get_session("p").unwrap().encrypt(b"x").unwrap()
+    });
+    assert_eq!(rx.try_iter().count(), 0);
 }

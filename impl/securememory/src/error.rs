@@ -37,6 +37,15 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// The kernel refused a memory advice this crate relies on (e.g. `MADV_WIPEONFORK`, Linux ≥ 4.14).
+    #[error("madvise({advice}) failed: {source}; this kernel may be too old for it")]
+    Advise {
+        /// The advice asked for.
+        advice: &'static str,
+        /// The OS error.
+        source: io::Error,
+    },
+
     /// The OS random number generator failed.
     #[error("could not read random bytes from the OS: {0}")]
     Random(String),

@@ -28,6 +28,8 @@ mod error;
 mod factory;
 #[cfg(not(loom))]
 mod floor;
+#[cfg(not(loom))]
+mod fork_safe;
 #[cfg(all(test, loom))]
 mod loom_models;
 mod metrics;
@@ -44,6 +46,8 @@ pub use error::Error;
 pub use factory::{SecretFactory, SecretFactoryBuilder};
 #[cfg(not(loom))]
 pub use floor::ProtectionFloor;
+#[cfg(not(loom))]
+pub use fork_safe::ForkSafeBuffer;
 pub use metrics::{SecretMetrics, secret_metrics};
 pub use reader::SecretReader;
 pub use region::MemoryKind;

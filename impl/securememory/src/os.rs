@@ -178,6 +178,20 @@ mod real {
             }
         }
 
+        /// Have the kernel zero a range in any child created by `fork` (Linux ≥ 4.14).
+        pub(crate) fn wipe_on_fork(&self, range: Range<usize>) -> io::Result<()> {
+            self.check(&range);
+            // SAFETY: the range lies inside our own mapping; MADV_WIPEONFORK only affects forked children.
+            let rc = unsafe {
+                libc::madvise(self.addr(range.start), range.len(), libc::MADV_WIPEONFORK)
+            };
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        }
+
         /// Writable view for filling a fresh secret. `&mut self` proves nobody else can see the mapping yet; the
         /// range must be read-write.
         pub(crate) fn bytes_mut(&mut self, range: Range<usize>) -> &mut [u8] {
@@ -350,6 +364,10 @@ mod model {
             Ok(())
         }
 
+        pub(crate) fn wipe_on_fork(&self, _range: Range<usize>) -> io::Result<()> {
+            Ok(())
+        }
+
         pub(crate) fn bytes_mut(&mut self, range: Range<usize>) -> &mut [u8] {
             // SAFETY: `&mut self` gives exclusive access to the cell's contents.
             let v = unsafe { &mut *self.bytes.with_mut(|p| p) };
@@ -486,6 +504,36 @@ mod tests {
                 "{mode}: child status {status:?}"
             );
         }
+    }
+
+    /// MADV_WIPEONFORK really zeroes the page in a forked child (what `ForkSafeBuffer` relies on).
+    #[test]
+    fn wipe_on_fork_zeroes_the_child_copy() {
+        let mut buffer = crate::ForkSafeBuffer::new(64).unwrap();
+        buffer.bytes_mut().fill(0xAB);
+        let addr = buffer.bytes_mut().as_ptr() as usize;
+        // SAFETY: the child only reads memory and calls _exit (async-signal-safe), as required after fork in a
+        // multi-threaded process.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0, "fork failed");
+        if pid == 0 {
+            // SAFETY: `addr` is mapped read-write in the child (the mapping is inherited, its contents wiped).
+            let first = unsafe { probe_read(addr) };
+            // SAFETY: _exit is async-signal-safe and ends the child without running the parent's destructors.
+            unsafe { libc::_exit(if first == 0 { 0 } else { 1 }) };
+        }
+        let mut status = 0;
+        // SAFETY: waiting for our own child with a valid status pointer.
+        let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(waited, pid);
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "child saw the parent's bytes"
+        );
+        assert!(
+            buffer.bytes_mut().iter().all(|&b| b == 0xAB),
+            "the parent keeps its bytes"
+        );
     }
 
     #[test]

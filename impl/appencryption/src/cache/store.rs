@@ -1,7 +1,9 @@
 //! "Simple or bounded" behind one interface: the backing store of a key cache (spec §5.6).
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
+// foldhash: several times faster than SipHash on short keys, still seeded per process against collision
+// flooding (key ids contain caller-chosen partition ids).
+use foldhash::HashMap;
 use std::hash::Hash;
 
 use super::bounded::{BoundedCache, CacheKey};
@@ -102,7 +104,7 @@ impl<K: CacheKey, V: Send + 'static> SimpleStore<K, V> {
     pub(crate) fn new(on_evict: Option<EvictFn<K, V>>) -> Self {
         Self {
             state: RwLock::new(SimpleState {
-                map: HashMap::new(),
+                map: HashMap::default(),
                 closed: false,
             }),
             on_evict,
