@@ -15,7 +15,7 @@
 use std::hint::black_box;
 
 use appencryption::{
-    AeadBackend, AesGcmBackend, DataRowRecord, EnvelopeKeyRecord, KeyMeta, NONCE_LEN,
+    AeadBackend, AesGcmBackend, DataRowRecord, EnvelopeKeyRecord, KeyMeta, NONCE_LEN, SecureRandom,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -242,5 +242,29 @@ fn aead(c: &mut Criterion) {
     aead_backend(c, &appencryption::RingBackend);
 }
 
-criterion_group!(benches, drr_json_serialize, drr_json_parse, aead);
+/// The randomness one encrypt draws (a 32-byte data-row key and two 12-byte nonces), per source.
+fn rng(c: &mut Criterion) {
+    let mut group = c.benchmark_group("rng");
+    let mut buf = [0u8; 56];
+    group.bench_function("fill_56/os", |b| {
+        b.iter(|| appencryption::OsRandom.fill(black_box(&mut buf)).unwrap())
+    });
+    group.bench_function("fill_0/thread_local", |b| {
+        b.iter(|| {
+            appencryption::ThreadLocalRandom
+                .fill(black_box(&mut []))
+                .unwrap()
+        })
+    });
+    group.bench_function("fill_56/thread_local", |b| {
+        b.iter(|| {
+            appencryption::ThreadLocalRandom
+                .fill(black_box(&mut buf))
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, drr_json_serialize, drr_json_parse, aead, rng);
 criterion_main!(benches);

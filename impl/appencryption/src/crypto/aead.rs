@@ -258,10 +258,14 @@ pub struct AesGcmBackend;
 
 /// `aes-gcm`'s expanded key schedule (AES round keys and the GHASH key). Zeroized on drop: the crate's `zeroize`
 /// feature is enabled workspace-wide and a compile-time check below keeps it so.
-pub struct AesGcmCipher(aes_gcm::Aes256Gcm);
+pub struct AesGcmCipher(Aes256GcmEncOnly);
+
+/// AES-256-GCM over the encrypt-only AES key schedule: GCM never runs AES backwards, and `aes::Aes256` would also
+/// expand (and on drop wipe) the decryption round keys, which costs on every data-row key.
+type Aes256GcmEncOnly = aes_gcm::AesGcm<aes::Aes256Enc, aes_gcm::aead::consts::U12>;
 
 /// Compile-time proof that the cipher wipes its round keys and GHASH key when dropped.
-const _: fn() = assert_zeroize_on_drop::<aes_gcm::Aes256Gcm>;
+const _: fn() = assert_zeroize_on_drop::<Aes256GcmEncOnly>;
 fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
 
 impl std::fmt::Debug for AesGcmCipher {
@@ -285,7 +289,7 @@ impl AeadBackend for AesGcmBackend {
             return Err(Error::InvalidAeadKeySize { len: key.len() });
         }
         // `new_from_slice` borrows the key as an array reference; it makes no copy of it.
-        aes_gcm::Aes256Gcm::new_from_slice(key)
+        Aes256GcmEncOnly::new_from_slice(key)
             .map(AesGcmCipher)
             .map_err(|_| Error::InvalidAeadKeySize { len: key.len() })
     }
