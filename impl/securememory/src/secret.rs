@@ -74,7 +74,9 @@ impl Secret {
     /// take the transition lock) runs outside unwinding, then the panic resumes: the count and the protection are
     /// always restored, and no lock is ever poisoned.
     fn access<R>(&self, action: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
-        let ticket = self.state.acquire(|| self.region.open())?;
+        let ticket = self
+            .state
+            .acquire(|| self.region.open(), || self.region.shut())?;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.region.read(&ticket, action)));
         let released = self.state.release(ticket, || self.region.shut());
         match outcome {

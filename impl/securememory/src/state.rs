@@ -6,13 +6,18 @@
 //! * bits 0..32  — accessors in flight (`count`);
 //! * `READABLE`  — the memory is (being made) readable and accessors may join the open window without a syscall;
 //! * `CLOSING`   — `close` has started: no new accessor is admitted;
-//! * `CLOSED`    — the memory is gone.
+//! * `CLOSED`    — the memory is gone;
+//! * `HANDOFF`   — the last accessor left while others were waiting: instead of re-protecting, it handed its place
+//!   in the window (its unit of `count`) to one of them, which takes it without a syscall;
+//! * bits 40..64 — accessors waiting for the window (`waiters`).
 //!
 //! Transitions that change memory protection (count 0 → 1 opens the window, 1 → 0 shuts it) and closing happen under
 //! one mutex, so protection changes are serialised and ordered with each other. Joining or leaving an already-open
 //! window (count k → k±1 with k ≥ 1 and k±1 ≥ 1) is lock-free. The invariants, checked by the loom models:
 //!
-//! 1. the memory is readable whenever `count > 0`;
+//! 1. the memory is readable whenever `count > 0` (a handed-off unit counts: the window stays open for the waiter
+//!    that takes it, so under concurrent use the memory is readable only while an access is in flight or about to
+//!    start, and it is re-protected as soon as nobody is in flight or waiting);
 //! 2. `count > 0` never coexists with `CLOSED`, and `CLOSING` admits no new accessor;
 //! 3. `close` returns only after the last accessor has left and the memory was destroyed exactly once.
 
@@ -23,6 +28,9 @@ const COUNT_MASK: u64 = 0xFFFF_FFFF;
 const READABLE: u64 = 1 << 32;
 const CLOSING: u64 = 1 << 33;
 const CLOSED: u64 = 1 << 34;
+const HANDOFF: u64 = 1 << 35;
+const WAITER: u64 = 1 << 40;
+const WAITERS_MASK: u64 = !(WAITER - 1);
 
 /// Spins an accessor makes (joining or taking the lock) before it sleeps on the lock: about the length of an
 /// `mprotect` call. Small under loom, where each spin is an explored step.
@@ -58,46 +66,125 @@ impl AccessState {
     }
 
     /// Admit an accessor. `open` makes the memory readable; it runs only when this accessor opens the window.
+    /// `shut` re-protects it; it runs only if this accessor is handed a window while the secret is closing.
     ///
-    /// When the window is shut, the accessor spins for a short while instead of sleeping on the lock: if another
-    /// thread is opening the window it joins as soon as the window is readable, and if another thread is shutting
-    /// it, it takes the lock the moment it is free. Sleeping and waking (futex syscalls, context switches) would
-    /// cost more than the `mprotect` being waited for, and would keep concurrent accessors from sharing windows.
+    /// When the window is shut, the accessor registers as a waiter and spins for a short while instead of
+    /// sleeping on the lock: it joins a window another thread opens, takes a window the last accessor hands over,
+    /// or takes the lock the moment it is free. Sleeping and waking (futex syscalls, context switches) would cost
+    /// more than the `mprotect` being waited for, and would keep concurrent accessors from sharing windows.
     pub(crate) fn acquire(
         &self,
         open: impl FnOnce() -> Result<(), Error>,
+        shut: impl FnOnce() -> Result<(), Error>,
     ) -> Result<Ticket, Error> {
         if self.try_join()? {
             return Ok(Ticket(()));
         }
-        for _ in 0..SPIN_LIMIT {
-            if let Some(guard) = self.transitions.try_lock() {
-                return self.open_locked(guard, open);
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            if word & (CLOSING | CLOSED) != 0 {
+                return Err(Error::Closed);
             }
-            if self.try_join()? {
-                return Ok(Ticket(()));
+            match self.word.compare_exchange_weak(
+                word,
+                word + WAITER,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => word = actual,
             }
-            spin_loop();
         }
-        let guard = self.transitions.lock();
-        self.open_locked(guard, open)
+        let mut spins = 0;
+        loop {
+            match self.wait_step()? {
+                Step::Admitted(ticket) => return Ok(ticket),
+                Step::HandedOffWhileClosing(ticket) => {
+                    self.release(ticket, shut)?;
+                    return Err(Error::Closed);
+                }
+                Step::Shut if spins < SPIN_LIMIT => {
+                    spins += 1;
+                    if let Some(guard) = self.transitions.try_lock() {
+                        return self.open_locked(guard, open, shut);
+                    }
+                    spin_loop();
+                }
+                Step::Shut => return self.open_locked(self.transitions.lock(), open, shut),
+            }
+        }
     }
 
-    /// With the transition lock held: join a window opened meanwhile, or open it.
+    /// One look at the word for a registered waiter: take a handed-off window, leave if closing, join an open
+    /// window, or report that the window is shut.
+    fn wait_step(&self) -> Result<Step, Error> {
+        let mut word = self.word.load(Ordering::Acquire);
+        loop {
+            let (next, handed_off_while_closing) = if word & HANDOFF != 0 {
+                // The handed-off unit of `count` becomes this accessor's.
+                (word - HANDOFF - WAITER, word & CLOSING != 0)
+            } else if word & (CLOSING | CLOSED) != 0 {
+                match self.word.compare_exchange_weak(
+                    word,
+                    word - WAITER,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => return Err(Error::Closed),
+                    Err(actual) => {
+                        word = actual;
+                        continue;
+                    }
+                }
+            } else if word & READABLE != 0 && word & COUNT_MASK > 0 {
+                (word + 1 - WAITER, false)
+            } else {
+                return Ok(Step::Shut);
+            };
+            match self
+                .word
+                .compare_exchange_weak(word, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) if handed_off_while_closing => {
+                    return Ok(Step::HandedOffWhileClosing(Ticket(())));
+                }
+                Ok(_) => return Ok(Step::Admitted(Ticket(()))),
+                Err(actual) => word = actual,
+            }
+        }
+    }
+
+    /// With the transition lock held, as a registered waiter: take or join a window that appeared meanwhile, or
+    /// open it.
     fn open_locked(
         &self,
-        _guard: MutexGuard<'_, ()>,
+        guard: MutexGuard<'_, ()>,
         open: impl FnOnce() -> Result<(), Error>,
+        shut: impl FnOnce() -> Result<(), Error>,
     ) -> Result<Ticket, Error> {
-        // Under the lock nobody else can open or shut the window, but accessors may still join or leave it.
-        if self.try_join()? {
-            return Ok(Ticket(()));
+        match self.wait_step()? {
+            Step::Admitted(ticket) => return Ok(ticket),
+            Step::HandedOffWhileClosing(ticket) => {
+                drop(guard);
+                self.release(ticket, shut)?;
+                return Err(Error::Closed);
+            }
+            Step::Shut => {}
         }
-        // count == 0 and not readable: this accessor opens the window. No one else can change the word now: joining
-        // needs READABLE, leaving needs count > 0, and every other transition holds the lock.
-        open()?;
-        let previous = self.word.fetch_add(READABLE | 1, Ordering::AcqRel);
-        debug_assert_eq!(previous & (COUNT_MASK | READABLE | CLOSING | CLOSED), 0);
+        // count == 0 and not readable, and under the lock nobody else can open the window, hand one over (that
+        // needs count > 0) or start closing: this accessor opens it.
+        if let Err(e) = open() {
+            self.word.fetch_sub(WAITER, Ordering::AcqRel);
+            return Err(e);
+        }
+        // One atomic step: +READABLE, +1 accessor, -1 waiter (wrapping addition does the subtraction).
+        let previous = self
+            .word
+            .fetch_add((READABLE + 1).wrapping_sub(WAITER), Ordering::AcqRel);
+        debug_assert_eq!(
+            previous & (COUNT_MASK | READABLE | CLOSING | CLOSED | HANDOFF),
+            0
+        );
         Ok(Ticket(()))
     }
 
@@ -123,23 +210,28 @@ impl AccessState {
         }
     }
 
-    /// Let an accessor go. `shut` re-protects the memory; it runs only when this accessor was the last one.
-    /// The count is always decremented, even when `shut` fails, so a failure never wedges `close`.
+    /// Let an accessor go. `shut` re-protects the memory; it runs only when this accessor was the last one and
+    /// nobody is waiting (otherwise the window is handed to a waiter, still open). The count is always
+    /// decremented, even when `shut` fails, so a failure never wedges `close`.
     pub(crate) fn release(
         &self,
         ticket: Ticket,
         shut: impl FnOnce() -> Result<(), Error>,
     ) -> Result<(), Error> {
         let Ticket(()) = ticket;
-        // Fast path: others remain in the window.
         let mut word = self.word.load(Ordering::Acquire);
-        while word & COUNT_MASK > 1 {
-            match self.word.compare_exchange_weak(
-                word,
-                word - 1,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+        loop {
+            let next = if word & COUNT_MASK > 1 {
+                word - 1
+            } else if Self::can_hand_off(word) {
+                word | HANDOFF
+            } else {
+                break;
+            };
+            match self
+                .word
+                .compare_exchange_weak(word, next, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => return Ok(()),
                 Err(actual) => word = actual,
             }
@@ -148,12 +240,13 @@ impl AccessState {
         let mut word = self.word.load(Ordering::Acquire);
         loop {
             debug_assert!(word & COUNT_MASK >= 1, "release without an accessor");
-            let last = word & COUNT_MASK == 1;
-            // The last one out clears READABLE in the same step, so nobody can join a window being shut.
-            let next = if last {
-                (word - 1) & !READABLE
+            let (next, last) = if word & COUNT_MASK > 1 {
+                (word - 1, false)
+            } else if Self::can_hand_off(word) {
+                (word | HANDOFF, false)
             } else {
-                word - 1
+                // The last one out clears READABLE in the same step, so nobody can join a window being shut.
+                ((word - 1) & !READABLE, true)
             };
             match self
                 .word
@@ -169,6 +262,12 @@ impl AccessState {
             self.changed.notify_all();
         }
         shut_result
+    }
+
+    /// The last accessor may hand the window over when someone waits, no handoff is pending, and the secret is
+    /// not closing.
+    fn can_hand_off(word: u64) -> bool {
+        word & WAITERS_MASK != 0 && word & (HANDOFF | CLOSING | CLOSED) == 0
     }
 
     /// Close: refuse new accessors, wait for the ones in flight, then run `destroy` exactly once. Idempotent;
@@ -211,4 +310,11 @@ impl AccessState {
         let word = self.word.load(Ordering::Acquire);
         (word & COUNT_MASK, word & READABLE != 0)
     }
+}
+
+/// What a registered waiter found.
+enum Step {
+    Admitted(Ticket),
+    HandedOffWhileClosing(Ticket),
+    Shut,
 }
