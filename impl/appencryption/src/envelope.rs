@@ -248,20 +248,9 @@ impl<B: AeadBackend> Envelope<B> {
                 return self.new_key(bytes, created, false);
             }
             drop(bytes); // lost the race: this key was never stored; wipe it
-            let Some(winner) = s.metastore.load_latest(ik_id).await? else {
-                return Err(Error::KeyNotFoundAfterRetry {
-                    id: ik_id.to_string(),
-                });
-            };
-            let invalid = winner.revoked || s.policy.is_expired(winner.created, s.clock.now());
-            if !invalid || attempt == CREATE_RETRIES {
+            if let Some(winner) = self.race_winner(ik_id, attempt).await? {
                 return self.ik_from_record(&sk, &winner).await;
             }
-            tracing::debug!(
-                id = &**ik_id,
-                attempt,
-                "lost the creation race to an invalid key; retrying"
-            );
         }
         unreachable!("the last attempt always returns")
     }
@@ -330,14 +319,8 @@ impl<B: AeadBackend> Envelope<B> {
             if self.store(sk_id, created, &record).await {
                 return self.new_key(bytes, created, false);
             }
-            drop(bytes);
-            let Some(winner) = s.metastore.load_latest(sk_id).await? else {
-                return Err(Error::KeyNotFoundAfterRetry {
-                    id: sk_id.to_string(),
-                });
-            };
-            let invalid = winner.revoked || s.policy.is_expired(winner.created, s.clock.now());
-            if !invalid || attempt == CREATE_RETRIES {
+            drop(bytes); // lost the race: this key was never stored; wipe it
+            if let Some(winner) = self.race_winner(sk_id, attempt).await? {
                 return self.decrypt_sk(&winner).await;
             }
         }
@@ -362,6 +345,29 @@ impl<B: AeadBackend> Envelope<B> {
             .decrypt_key(&record.encrypted_key, &mut bytes)
             .await?;
         self.new_key(bytes, record.created, record.revoked)
+    }
+
+    /// After a lost creation race (C7/S7): the winner's record, or `None` to try creating again because the
+    /// winner is already invalid and attempts remain (Go uses it regardless, quirk Q10).
+    async fn race_winner(
+        &self,
+        id: &str,
+        attempt: usize,
+    ) -> Result<Option<EnvelopeKeyRecord>, Error> {
+        let s = &*self.shared;
+        let Some(winner) = s.metastore.load_latest(id).await? else {
+            return Err(Error::KeyNotFoundAfterRetry { id: id.to_string() });
+        };
+        let invalid = winner.revoked || s.policy.is_expired(winner.created, s.clock.now());
+        if invalid && attempt < CREATE_RETRIES {
+            tracing::debug!(
+                id,
+                attempt,
+                "lost the creation race to an invalid key; retrying"
+            );
+            return Ok(None);
+        }
+        Ok(Some(winner))
     }
 
     /// Insert-if-absent; any error counts as "someone else won" (spec §3.4), and is logged.

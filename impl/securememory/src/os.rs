@@ -22,6 +22,15 @@ pub(crate) enum Protection {
     ReadWrite,
 }
 
+/// A libc return code: 0 is success, anything else carries `errno`.
+fn check_rc(rc: libc::c_int) -> io::Result<()> {
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 /// Disable core dumps for the whole process (`RLIMIT_CORE = 0`), as Go's memguard does at start-up.
 pub(crate) fn disable_core_dumps() -> io::Result<()> {
     let limit = libc::rlimit {
@@ -30,11 +39,7 @@ pub(crate) fn disable_core_dumps() -> io::Result<()> {
     };
     // SAFETY: `limit` is a valid, initialised rlimit that outlives the call; setrlimit only reads it.
     let rc = unsafe { libc::setrlimit(libc::RLIMIT_CORE, &limit) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    check_rc(rc)
 }
 
 #[cfg(not(loom))]
@@ -134,11 +139,7 @@ mod real {
             // SAFETY: the range lies inside our own mapping (checked above). Removing access can only make a
             // stray access fault; the state machine guarantees no legitimate access overlaps a protection drop.
             let rc = unsafe { libc::mprotect(self.addr(range.start), range.len(), flags) };
-            if rc == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::last_os_error())
-            }
+            check_rc(rc)
         }
 
         /// Lock a range into RAM.
@@ -146,11 +147,7 @@ mod real {
             self.check(&range);
             // SAFETY: the range lies inside our own mapping; mlock does not touch the bytes.
             let rc = unsafe { libc::mlock(self.addr(range.start), range.len()) };
-            if rc == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::last_os_error())
-            }
+            check_rc(rc)
         }
 
         /// Unlock a range.
@@ -158,11 +155,7 @@ mod real {
             self.check(&range);
             // SAFETY: the range lies inside our own mapping; munlock does not touch the bytes.
             let rc = unsafe { libc::munlock(self.addr(range.start), range.len()) };
-            if rc == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::last_os_error())
-            }
+            check_rc(rc)
         }
 
         /// Exclude a range from core dumps.
@@ -171,11 +164,7 @@ mod real {
             // SAFETY: the range lies inside our own mapping; MADV_DONTDUMP only changes dump bookkeeping.
             let rc =
                 unsafe { libc::madvise(self.addr(range.start), range.len(), libc::MADV_DONTDUMP) };
-            if rc == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::last_os_error())
-            }
+            check_rc(rc)
         }
 
         /// Have the kernel zero a range in any child created by `fork` (Linux ≥ 4.14).
@@ -185,11 +174,7 @@ mod real {
             let rc = unsafe {
                 libc::madvise(self.addr(range.start), range.len(), libc::MADV_WIPEONFORK)
             };
-            if rc == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::last_os_error())
-            }
+            check_rc(rc)
         }
 
         /// Writable view for filling a fresh secret. `&mut self` proves nobody else can see the mapping yet; the
@@ -258,11 +243,7 @@ mod real {
             // SAFETY: the whole mapping is ours and no reference into it survives: readers hold Tickets, which
             // a Destroying token (or `&mut self` in Drop) rules out.
             let rc = unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
-            if rc == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::last_os_error())
-            }
+            check_rc(rc)
         }
 
         /// Start address, for tests that prove the page faults while idle.
