@@ -190,14 +190,7 @@ impl<B: AeadBackend> Envelope<B> {
             );
             return self.create_ik().await;
         };
-        let sk_id: Arc<str> = parent.key_id.as_str().into();
-        let sk = match s
-            .sk_cache
-            .get_or_load(&sk_id, parent.created, || {
-                self.load_sk(&sk_id, parent.created)
-            })
-            .await
-        {
+        let sk = match self.system_key(parent).await {
             Ok(sk) => sk,
             Err(e) => {
                 tracing::debug!(error = %e, "system key of the latest intermediate key unavailable; creating a new one");
@@ -261,20 +254,13 @@ impl<B: AeadBackend> Envelope<B> {
         sk: &KeyHandle<B>,
         record: &EnvelopeKeyRecord,
     ) -> Result<CryptoKey<B>, Error> {
-        let s = &*self.shared;
         match &record.parent_key_meta {
             Some(parent)
                 if parent.created != sk.created()
                     || parent.key_id != **self.partition.system_key_id() =>
             {
-                let sk_id: Arc<str> = parent.key_id.as_str().into();
                 // Dropped at the end of this call: quirk Q2 (never released in Go) fixed.
-                let other = s
-                    .sk_cache
-                    .get_or_load(&sk_id, parent.created, || {
-                        self.load_sk(&sk_id, parent.created)
-                    })
-                    .await?;
+                let other = self.system_key(parent).await?;
                 self.open_ik(&other, record)
             }
             _ => self.open_ik(sk, record),
@@ -325,6 +311,15 @@ impl<B: AeadBackend> Envelope<B> {
             }
         }
         unreachable!("the last attempt always returns")
+    }
+
+    /// The system key version `meta` names, through the system key cache.
+    async fn system_key(&self, meta: &KeyMeta) -> Result<KeyHandle<B>, Error> {
+        let id: Arc<str> = meta.key_id.as_str().into();
+        self.shared
+            .sk_cache
+            .get_or_load(&id, meta.created, || self.load_sk(&id, meta.created))
+            .await
     }
 
     /// L1–L2: a specific system key version.
@@ -469,13 +464,7 @@ impl<B: AeadBackend> Envelope<B> {
                     id: id.to_string(),
                     created,
                 })?;
-        let sk_id: Arc<str> = parent.key_id.as_str().into();
-        let sk = s
-            .sk_cache
-            .get_or_load(&sk_id, parent.created, || {
-                self.load_sk(&sk_id, parent.created)
-            })
-            .await?;
+        let sk = self.system_key(parent).await?;
         self.open_ik(&sk, &record)
     }
 }
