@@ -135,12 +135,14 @@ impl<B: AeadBackend> Envelope<B> {
                 s.rng.fill(&mut nonces)?;
                 let (data_nonce, key_nonce) = split_nonces(&nonces);
                 drk.with_bytes_func(|drk| {
-                    let cipher = s.backend.cipher(drk)?;
-                    s.backend
-                        .seal_into(&cipher, data_nonce, payload, &mut data)?;
-                    ik.with_cipher(&s.backend, |ik| {
-                        s.backend.seal_into(ik, key_nonce, drk, &mut encrypted_key)
-                    })
+                    self.seal_parts(
+                        ik,
+                        drk,
+                        [data_nonce, key_nonce],
+                        payload,
+                        &mut data,
+                        &mut encrypted_key,
+                    )
                 })?;
             }
             KeyMode::StackDataRowKey | KeyMode::CachedCipher => {
@@ -149,12 +151,14 @@ impl<B: AeadBackend> Envelope<B> {
                 s.rng.fill(&mut *random)?;
                 let (drk, nonces) = random.split_at(KEY_LEN);
                 let (data_nonce, key_nonce) = split_nonces(nonces);
-                let cipher = s.backend.cipher(drk)?;
-                s.backend
-                    .seal_into(&cipher, data_nonce, payload, &mut data)?;
-                ik.with_cipher(&s.backend, |ik| {
-                    s.backend.seal_into(ik, key_nonce, drk, &mut encrypted_key)
-                })?;
+                self.seal_parts(
+                    ik,
+                    drk,
+                    [data_nonce, key_nonce],
+                    payload,
+                    &mut data,
+                    &mut encrypted_key,
+                )?;
             }
         }
         Ok(DataRowRecord {
@@ -169,6 +173,24 @@ impl<B: AeadBackend> Envelope<B> {
                 }),
             }),
             data,
+        })
+    }
+
+    /// E3–E4: the payload under the data-row key, and the data-row key under the intermediate key.
+    fn seal_parts(
+        &self,
+        ik: &CryptoKey<B>,
+        drk: &[u8],
+        [data_nonce, key_nonce]: [&[u8; NONCE_LEN]; 2],
+        payload: &[u8],
+        data: &mut Vec<u8>,
+        encrypted_key: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let backend = &self.shared.backend;
+        let cipher = backend.cipher(drk)?;
+        backend.seal_into(&cipher, data_nonce, payload, data)?;
+        ik.with_cipher(backend, |ik| {
+            backend.seal_into(ik, key_nonce, drk, encrypted_key)
         })
     }
 
