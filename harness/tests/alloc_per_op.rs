@@ -23,7 +23,7 @@ const OPS: u64 = 100;
 
 /// `(mode name, mode, max allocations per encrypt, max allocations per decrypt)`.
 const BOUNDS: [(&str, KeyMode, u64, u64); 3] = [
-    ("protected_drk", KeyMode::ProtectedDataRowKey, 4, 1),
+    ("protected_drk", KeyMode::ProtectedDataRowKey, 3, 1),
     ("stack_drk", KeyMode::StackDataRowKey, 3, 1),
     ("cached_cipher", KeyMode::CachedCipher, 3, 1),
 ];

@@ -5,7 +5,7 @@
 //! the factory's [`Shared`] state (system key cache, metastore, KMS, AEAD, secret factory, RNG, clock).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::session::start_timer;
 
@@ -101,7 +101,7 @@ impl<B: AeadBackend> Envelope<B> {
             .ik_cache
             .get_or_load_latest(ik_id, || self.load_latest_or_create_ik())
             .await?;
-        let record = self.seal_with(&ik, payload);
+        let record = self.seal_with(&ik, payload, self.shared.clock.now());
         record_timer("ael.drr.encrypt", started);
         record
     }
@@ -113,52 +113,48 @@ impl<B: AeadBackend> Envelope<B> {
         payload: &[u8],
     ) -> Option<Result<DataRowRecord, Error>> {
         let started = start_timer(self.shared.metrics && recorder_installed());
+        // One clock read serves the cache's freshness check and the record's `created`.
+        let now = self.shared.clock.now();
         let ik = self
             .ik_cache
-            .latest_hit(self.partition.intermediate_key_id())?;
-        let record = self.seal_with(&ik, payload);
+            .latest_hit_at(self.partition.intermediate_key_id(), now)?;
+        let record = self.seal_with(&ik, payload, now);
         record_timer("ael.drr.encrypt", started);
         Some(record)
     }
 
     /// E2–E5 with the intermediate key in hand.
-    fn seal_with(&self, ik: &CryptoKey<B>, payload: &[u8]) -> Result<DataRowRecord, Error> {
+    fn seal_with(
+        &self,
+        ik: &CryptoKey<B>,
+        payload: &[u8],
+        now: Duration,
+    ) -> Result<DataRowRecord, Error> {
         let s = &*self.shared;
-        let created = s.clock.now_unix();
+        let created = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
         let mut data = Vec::with_capacity(payload.len() + AEAD_OVERHEAD);
         let mut encrypted_key = Vec::with_capacity(KEY_LEN + AEAD_OVERHEAD);
+        // The data-row key and both nonces come from one RNG call (a syscall with the OS RNG).
+        let mut seal = |random: &mut [u8]| -> Result<(), Error> {
+            s.rng.fill(random)?;
+            let (drk, nonces) = random.split_at(KEY_LEN);
+            let (data_nonce, key_nonce) = split_nonces(nonces);
+            self.seal_parts(
+                ik,
+                drk,
+                [data_nonce, key_nonce],
+                payload,
+                &mut data,
+                &mut encrypted_key,
+            )
+        };
         match s.policy.key_mode {
+            // Go's way: the data-row key exists only in secure memory (a pooled scratch page, see securememory).
             KeyMode::ProtectedDataRowKey => {
-                // Go's way: the data-row key lives in secure memory for its whole (short) life.
-                let drk = s.secrets.create_random(KEY_LEN)?;
-                let mut nonces = [0u8; 2 * NONCE_LEN];
-                s.rng.fill(&mut nonces)?;
-                let (data_nonce, key_nonce) = split_nonces(&nonces);
-                drk.with_bytes_func(|drk| {
-                    self.seal_parts(
-                        ik,
-                        drk,
-                        [data_nonce, key_nonce],
-                        payload,
-                        &mut data,
-                        &mut encrypted_key,
-                    )
-                })?;
+                s.secrets.with_scratch(KEY_LEN + 2 * NONCE_LEN, seal)??
             }
             KeyMode::StackDataRowKey | KeyMode::CachedCipher => {
-                // One RNG call for the key and both nonces: each call is a syscall with the OS RNG.
-                let mut random = Zeroizing::new([0u8; KEY_LEN + 2 * NONCE_LEN]);
-                s.rng.fill(&mut *random)?;
-                let (drk, nonces) = random.split_at(KEY_LEN);
-                let (data_nonce, key_nonce) = split_nonces(nonces);
-                self.seal_parts(
-                    ik,
-                    drk,
-                    [data_nonce, key_nonce],
-                    payload,
-                    &mut data,
-                    &mut encrypted_key,
-                )?;
+                seal(&mut *Zeroizing::new([0u8; KEY_LEN + 2 * NONCE_LEN]))?
             }
         }
         Ok(DataRowRecord {
@@ -168,7 +164,7 @@ impl<B: AeadBackend> Envelope<B> {
                 created,
                 encrypted_key,
                 parent_key_meta: Some(KeyMeta {
-                    key_id: self.partition.intermediate_key_id().to_string(),
+                    key_id: String::from(&**self.partition.intermediate_key_id()),
                     created: ik.created(),
                 }),
             }),

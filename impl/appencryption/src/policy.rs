@@ -21,13 +21,18 @@ pub const DEFAULT_SESSION_CACHE_DURATION: Duration = Duration::from_secs(2 * 60 
 ///
 /// | mode | system and intermediate keys | data-row key during an encrypt | cost per hot encrypt |
 /// |---|---|---|---|
-/// | [`ProtectedDataRowKey`](KeyMode::ProtectedDataRowKey) | secure memory, readable per access | a new secure-memory secret | a secret's mmap/mlock/munmap plus two access windows |
+/// | [`ProtectedDataRowKey`](KeyMode::ProtectedDataRowKey) | secure memory, readable per access | a pooled secure-memory scratch page | two access windows (IK, data-row key) |
 /// | [`StackDataRowKey`](KeyMode::StackDataRowKey) (default) | secure memory, readable per access | zeroized stack buffer | one access window on the IK |
 /// | [`CachedCipher`](KeyMode::CachedCipher) | secure memory **and** an expanded AES key schedule on the heap | zeroized stack buffer | no syscall |
 ///
 /// Security properties:
-/// * **ProtectedDataRowKey** (Go's behaviour): every plaintext key, including the short-lived data-row key, sits in
-///   mlocked, `MADV_DONTDUMP` memory that is `PROT_NONE` except while in use.
+/// * **ProtectedDataRowKey** (Go's behaviour): every cached plaintext key, and the data-row key while an encrypt
+///   generates and uses it, sits in mlocked, `MADV_DONTDUMP`, wiped-on-fork memory that is `PROT_NONE` except
+///   while in use. Go allocates a fresh secret for each data-row key; this mode takes a page from a pool of
+///   already-locked pages between guard pages ([`securememory::SecretFactory::with_scratch`]), writes the key
+///   there, uses it, wipes it and seals the page again: the same property without a mapping per encrypt. On
+///   decrypt the unwrapped data-row key is held in a zeroized stack buffer for the one call, as in the other
+///   modes (Go holds it in a heap slice it clears after use).
 /// * **StackDataRowKey**: cached keys as above. The data-row key (which protects exactly one record, and whose
 ///   ciphertext sits next to the data anyway) exists in plaintext only on the encrypting thread's stack for the
 ///   duration of one call and is zeroized on return, including on error and panic paths.
@@ -39,10 +44,12 @@ pub const DEFAULT_SESSION_CACHE_DURATION: Duration = Duration::from_secs(2 * 60 
 ///
 /// **Default: `StackDataRowKey`.** Secure memory is the reason this library exists, and `StackDataRowKey` keeps
 /// every long-lived key in it: a memory disclosure while idle yields nothing cached. What it gives up relative to
-/// Go is only the data-row key's page during one encrypt, a key that is single-use, lives for microseconds and is
-/// never written anywhere in plaintext; in exchange it removes the most expensive thing Go does per encrypt (a fresh
-/// mmap + mlock + mprotect + munlock + munmap). `CachedCipher` is faster still, but it keeps the intermediate and
-/// system keys permanently readable on the heap, which defeats secure memory; choose it knowingly.
+/// `ProtectedDataRowKey` is only the data-row key's locked page during one encrypt — a key that is single-use,
+/// lives for microseconds on the encrypting thread's stack, is zeroized on return and is never written anywhere
+/// in plaintext (the stack page could in principle be swapped out or land in a core dump, which the factory
+/// disables by default) — and in exchange it saves one protection window (two `mprotect` calls, about half of a
+/// hot encrypt on Linux). `CachedCipher` is faster still, but it keeps the intermediate and system keys
+/// permanently readable on the heap, which defeats secure memory; choose it knowingly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum KeyMode {

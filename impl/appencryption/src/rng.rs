@@ -43,22 +43,36 @@ impl SecureRandom for OsRandom {
 
 /// A per-thread userspace CSPRNG seeded from the OS: the default.
 ///
-/// Each thread keeps a 32-byte AES-256 key, seeded from [`OsRandom`], and serves every request with the
-/// "fast key erasure" construction over AES-256 in counter mode: the keystream under that key yields a fresh key
-/// (replacing the old one at once, so earlier output cannot be recomputed from a later state) followed by the
-/// requested bytes. No syscall per call — with the OS RNG, encrypt would pay one `getrandom` for every data-row key
-/// and nonce. AES rather than ChaCha20 because the AES instructions make a key schedule plus a handful of blocks
+/// Each thread keeps a 32-byte AES-256 key, seeded from [`OsRandom`], and runs the "fast key erasure"
+/// construction over AES-256 in counter mode: the keystream under that key yields a fresh key (replacing the old
+/// one at once, so earlier output cannot be recomputed from a later state) followed by output bytes. Output is
+/// produced 512 bytes at a time into a per-thread pool and handed out front to back; every byte handed
+/// out is wiped from the pool at once, so the state never holds past output. Requests larger than half the pool
+/// bypass it and get their own key-erasure step. No syscall per call — with the OS RNG, encrypt would pay one
+/// `getrandom` for every data-row key and nonce — and one key schedule per several requests instead of one per
+/// request. AES rather than ChaCha20 because the AES instructions make a key schedule plus a handful of blocks
 /// several times cheaper here (measured: `rng/fill_56` in the `appencryption_wire` bench).
 ///
-/// The key lives in a [`securememory::ForkSafeBuffer`]: locked, excluded from core dumps, and zeroed by the kernel
-/// in a forked child (`MADV_WIPEONFORK`), where a zero "seeded" flag makes the child reseed from the OS instead of
-/// repeating its parent's stream (which would repeat AES-GCM nonces). Where that buffer cannot be had (a kernel
-/// before Linux 4.14, or no lockable memory), every call falls back to the OS RNG.
+/// The key and the pool live in a [`securememory::ForkSafeBuffer`]: locked, excluded from core dumps, and zeroed
+/// by the kernel in a forked child (`MADV_WIPEONFORK`), where a zero "seeded" flag makes the child reseed from the
+/// OS and drop the (wiped) pool instead of repeating its parent's stream (which would repeat AES-GCM nonces). Where
+/// that buffer cannot be had (a kernel before Linux 4.14, or no lockable memory), every call falls back to the OS
+/// RNG.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ThreadLocalRandom;
 
-/// Key bytes, then the "seeded" flag.
-const STATE_LEN: usize = 33;
+/// Output bytes produced per key-erasure step and served from the thread's pool.
+#[cfg(not(loom))]
+const POOL_LEN: usize = 512;
+// Layout of the thread state: key, pool, pool position (u16 LE: bytes already handed out), "seeded" flag.
+#[cfg(not(loom))]
+const KEY_END: usize = 32;
+#[cfg(not(loom))]
+const POOL_END: usize = KEY_END + POOL_LEN;
+#[cfg(not(loom))]
+const POS_END: usize = POOL_END + 2;
+#[cfg(not(loom))]
+const STATE_LEN: usize = POS_END + 1;
 
 #[cfg(not(loom))]
 thread_local! {
@@ -79,17 +93,53 @@ impl SecureRandom for ThreadLocalRandom {
             let Ok(Some(buffer)) = state else {
                 return OsRandom.fill(buf);
             };
-            let bytes = buffer.bytes_mut();
-            let (key, seeded) = bytes.split_at_mut(32);
-            if seeded[0] == 0 {
-                // New, or wiped by a fork: (re)seed from the OS.
-                OsRandom.fill(key)?;
-                seeded[0] = 1;
-            }
-            fast_key_erasure(key, buf);
-            Ok(())
+            draw(buffer.bytes_mut(), buf)
         })
     }
+}
+
+/// Serve `out` from a thread state laid out as above, (re)seeding first if the state is all zeros (new, or wiped
+/// in a forked child).
+#[cfg(not(loom))]
+fn draw(state: &mut [u8], out: &mut [u8]) -> Result<(), Error> {
+    let (key, rest) = state.split_at_mut(KEY_END);
+    let (pool, rest) = rest.split_at_mut(POOL_LEN);
+    let (pos, seeded) = rest.split_at_mut(POS_END - POOL_END);
+    if seeded[0] == 0 {
+        // New, or wiped by a fork: (re)seed from the OS; the pool is empty.
+        OsRandom.fill(key)?;
+        seeded[0] = 1;
+        pos.copy_from_slice(&pool_position(POOL_LEN));
+    }
+    serve(key, pool, pos, out);
+    Ok(())
+}
+
+fn pool_position(used: usize) -> [u8; 2] {
+    u16::try_from(used)
+        .unwrap_or_else(|_| unreachable!("the pool is smaller than 64 KiB"))
+        .to_le_bytes()
+}
+
+/// Fill `out` from the pool (refilling it when it runs short) or, for a large request, straight from a
+/// key-erasure step. Bytes handed out are wiped from the pool.
+#[cfg(not(loom))]
+fn serve(key: &mut [u8], pool: &mut [u8], pos: &mut [u8], out: &mut [u8]) {
+    use zeroize::Zeroize;
+
+    if out.len() > POOL_LEN / 2 {
+        fast_key_erasure(key, out);
+        return;
+    }
+    let mut used = usize::from(u16::from_le_bytes([pos[0], pos[1]])).min(POOL_LEN);
+    if POOL_LEN - used < out.len() {
+        fast_key_erasure(key, pool);
+        used = 0;
+    }
+    let taken = &mut pool[used..used + out.len()];
+    out.copy_from_slice(taken);
+    taken.zeroize();
+    pos.copy_from_slice(&pool_position(used + out.len()));
 }
 
 /// Replace `key` by the first two blocks of AES-256-CTR(key) and fill `out` with the blocks after them. Blocks
@@ -240,6 +290,50 @@ mod tests {
                 assert!(v.iter().any(|&x| x != 0), "len {len}");
             }
         }
+    }
+
+    #[test]
+    fn pooled_output_never_repeats_and_is_wiped_from_the_pool() {
+        let mut key = [7u8; 32];
+        let mut pool = [0u8; POOL_LEN];
+        let mut pos = pool_position(POOL_LEN);
+        let mut seen = std::collections::HashSet::new();
+        // Enough requests to refill the pool several times, including ones that straddle a refill.
+        for i in 0..200 {
+            let mut out = [0u8; 56];
+            serve(&mut key, &mut pool, &mut pos, &mut out);
+            assert!(seen.insert(out), "request {i} repeated earlier output");
+            let used = usize::from(u16::from_le_bytes(pos));
+            assert!(
+                pool[..used].iter().all(|&b| b == 0),
+                "handed-out bytes left in the pool"
+            );
+        }
+        // A large request bypasses the pool and leaves its position alone.
+        let before = pos;
+        let mut big = [0u8; POOL_LEN];
+        serve(&mut key, &mut pool, &mut pos, &mut big);
+        assert_eq!(pos, before);
+        assert!(seen.iter().all(|s| big.windows(56).all(|w| w != s)));
+    }
+
+    /// What a forked child sees: the kernel zeroed the whole state (`MADV_WIPEONFORK`, tested in securememory).
+    /// The child must reseed, not serve the zeroed pool or continue from a zero key.
+    #[test]
+    fn a_wiped_state_reseeds_instead_of_serving_zeros_or_a_fixed_stream() {
+        let draw_after_wipe = || {
+            let mut state = [0u8; STATE_LEN];
+            let mut out = [0u8; 56];
+            draw(&mut state, &mut out).unwrap();
+            out
+        };
+        let (a, b) = (draw_after_wipe(), draw_after_wipe());
+        assert_ne!(a, [0u8; 56]);
+        assert_ne!(a, b, "two wiped states produced the same stream: no reseed");
+        let mut zero_key = [0u8; 32];
+        let mut unseeded = [0u8; 56];
+        fast_key_erasure(&mut zero_key, &mut unseeded);
+        assert_ne!(a, unseeded);
     }
 
     #[test]

@@ -15,6 +15,15 @@ pub enum Error {
     #[error("invalid secret length: a secret must hold at least 1 byte, got {0}")]
     InvalidLength(usize),
 
+    /// A scratch secret must fit in one page.
+    #[error("invalid scratch length: must be between 1 and {max} bytes (one page), got {len}")]
+    ScratchLength {
+        /// The length asked for.
+        len: usize,
+        /// The page size.
+        max: usize,
+    },
+
     // --- resource limits ----------------------------------------------------------------------------------
     /// `mlock` refused: usually RLIMIT_MEMLOCK is too small for the number of live secrets.
     #[error(
@@ -54,6 +63,10 @@ pub enum Error {
     /// Making the secret readable failed; the action was not run.
     #[error("unable to mark memory as read-only: {0}")]
     MarkReadOnly(io::Error),
+
+    /// Making a scratch page writable failed; the closure was not run.
+    #[error("unable to mark memory as read-write: {0}")]
+    MarkReadWrite(io::Error),
 
     /// Re-protecting the secret after an access failed: its page may still be readable.
     #[error("unable to mark memory as no-access: {0}")]

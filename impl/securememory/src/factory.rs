@@ -55,6 +55,41 @@ impl SecretFactory {
         result
     }
 
+    /// Run `f` on `len` zeroed, writable bytes of secure memory that exist only for the call: a locked,
+    /// dump-excluded, fork-wiped page from a process-wide pool, with guard pages on both sides, writable while `f`
+    /// runs and wiped and made no-access before this returns (also when `f` panics). For a secret that lives for
+    /// one operation — a data-row key during one encrypt — this costs one protection window (two `mprotect`
+    /// calls) instead of a [`Secret`]'s mapping, locking and unmapping. `len` is 1 byte to one page. Both memory
+    /// kinds use the same pool (it is guarded: every slot sits between guard pages).
+    ///
+    /// ```
+    /// let factory = securememory::SecretFactory::default();
+    /// let sum = factory.with_scratch(32, |key| {
+    ///     key.fill(1);
+    ///     key.iter().map(|&b| u32::from(b)).sum::<u32>()
+    /// })?;
+    /// assert_eq!(sum, 32);
+    /// # Ok::<(), securememory::Error>(())
+    /// ```
+    #[cfg(not(loom))]
+    pub fn with_scratch<R>(&self, len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Result<R, Error> {
+        crate::scratch::with_scratch(len, f)
+    }
+
+    /// Under loom there is no OS to model for the pool (the scratch pool is not part of the loom models): a
+    /// zeroized heap buffer stands in so that crates built with `--cfg loom` still compile and run.
+    #[cfg(loom)]
+    pub fn with_scratch<R>(&self, len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Result<R, Error> {
+        if len == 0 || len > os::page_size() {
+            return Err(Error::ScratchLength {
+                len,
+                max: os::page_size(),
+            });
+        }
+        let mut buffer = zeroize::Zeroizing::new(vec![0u8; len]);
+        Ok(f(&mut buffer))
+    }
+
     /// A new secret of `len` bytes from the OS CSPRNG.
     pub fn create_random(&self, len: usize) -> Result<Secret, Error> {
         Secret::new(self.kind, len, fill_random)

@@ -36,6 +36,8 @@ mod metrics;
 mod os;
 mod reader;
 mod region;
+#[cfg(not(loom))]
+mod scratch;
 mod secret;
 mod state;
 mod sync;

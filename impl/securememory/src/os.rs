@@ -12,6 +12,8 @@
 use std::io;
 use std::ops::Range;
 
+#[cfg(not(loom))]
+use crate::scratch::Lease;
 use crate::state::{Destroying, Ticket};
 
 /// Memory protection of a page range.
@@ -244,6 +246,23 @@ mod real {
             // a Destroying token (or `&mut self` in Drop) rules out.
             let rc = unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
             check_rc(rc)
+        }
+
+        /// The bytes of a scratch slot, writable for as long as the lease is borrowed. The scratch pool made the
+        /// slot's page read-write before handing the lease out.
+        pub(crate) fn leased_bytes<'l>(&self, lease: &'l mut Lease) -> &'l mut [u8] {
+            let range = lease.range();
+            self.check(&range);
+            // SAFETY: in bounds (checked). The pool mints at most one `Lease` per slot at a time and never lets a
+            // slot range overlap another, so the `&mut Lease` borrow is the only way to reach these bytes; the
+            // mapping lives for the whole process (pool chunks are never unmapped). A page left no-access would
+            // fault, not corrupt memory.
+            unsafe {
+                std::slice::from_raw_parts_mut(
+                    self.ptr.as_ptr().wrapping_add(range.start),
+                    range.len(),
+                )
+            }
         }
 
         /// Start address, for tests that prove the page faults while idle.
@@ -485,6 +504,35 @@ mod tests {
                 "{mode}: child status {status:?}"
             );
         }
+    }
+
+    /// An idle scratch page (see `scratch.rs`) is as inaccessible as an idle secret.
+    #[test]
+    fn idle_scratch_page_faults_when_touched() {
+        if child_mode().as_deref() == Some("segv-scratch") {
+            let addr = crate::scratch::with_scratch(32, |bytes| {
+                bytes[0] = 7;
+                bytes.as_ptr() as usize
+            })
+            .unwrap();
+            // SAFETY: deliberately touching a PROT_NONE page in a throw-away child process.
+            let byte = unsafe { probe_read(addr) };
+            eprintln!("read {byte} from an idle scratch page: protection is broken");
+            std::process::exit(0);
+        }
+        if child_mode().is_some() {
+            return;
+        }
+        let status = run_child(
+            "os::tests::idle_scratch_page_faults_when_touched",
+            "segv-scratch",
+            &[],
+        );
+        assert_eq!(
+            signal(status),
+            Some(libc::SIGSEGV),
+            "child status {status:?}"
+        );
     }
 
     /// MADV_WIPEONFORK really zeroes the page in a forked child (what `ForkSafeBuffer` relies on).

@@ -158,7 +158,12 @@ impl<B: AeadBackend> KeyCache<B> {
 
     /// The cached latest key if it is fresh and valid, without loading or waiting (the synchronous hot path).
     pub(crate) fn latest_hit(&self, id: &Arc<str>) -> Option<KeyHandle<B>> {
-        let now = self.now();
+        self.latest_hit_at(id, self.now())
+    }
+
+    /// [`latest_hit`](Self::latest_hit) judged at `now` (a time the caller already read from this cache's clock),
+    /// so that an operation reads the clock once.
+    pub(crate) fn latest_hit_at(&self, id: &Arc<str>, now: Duration) -> Option<KeyHandle<B>> {
         self.read_latest(id)
             .filter(|k| self.is_fresh(k, now) && !self.is_invalid(k, now))
     }
