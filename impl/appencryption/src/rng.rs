@@ -143,13 +143,14 @@ fn serve(key: &mut [u8], pool: &mut [u8], pos: &mut [u8], out: &mut [u8]) {
 }
 
 /// Replace `key` by the first two blocks of AES-256-CTR(key) and fill `out` with the blocks after them. Blocks
-/// are encrypted in batches so the AES pipeline overlaps them.
+/// are encrypted in batches so the AES pipeline overlaps them, and copied out a batch at a time.
 #[cfg(not(loom))]
 fn fast_key_erasure(key: &mut [u8], out: &mut [u8]) {
     use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
     use zeroize::Zeroize;
 
     const BATCH: usize = 8;
+    const BLOCK: usize = 16;
     // Encrypt-only: the full `Aes256` also expands (and on drop wipes) decryption round keys.
     let key_bytes: &[u8; 32] = (&*key)
         .try_into()
@@ -159,30 +160,31 @@ fn fast_key_erasure(key: &mut [u8], out: &mut [u8]) {
     key_array.zeroize();
     let mut counter: u128 = 0;
     let mut blocks = [Array::<u8, _>::default(); BATCH];
-    let mut new_key = [0u8; 32];
-    let mut written = 0;
-    let mut key_done = false;
-    while !key_done || written < out.len() {
+    let mut next_batch = |blocks: &mut [Array<u8, _>; BATCH]| {
         for block in blocks.iter_mut() {
             *block = Array::from(counter.to_le_bytes());
             counter += 1;
         }
-        cipher.encrypt_blocks(&mut blocks);
-        let mut stream = blocks.iter().flat_map(|b| b.iter().copied());
-        if !key_done {
-            new_key
-                .iter_mut()
-                .zip(&mut stream)
-                .for_each(|(k, b)| *k = b);
-            key_done = true;
+        cipher.encrypt_blocks(blocks);
+    };
+    // The first batch: two blocks of new key, then output.
+    next_batch(&mut blocks);
+    key[..BLOCK].copy_from_slice(&blocks[0]);
+    key[BLOCK..].copy_from_slice(&blocks[1]);
+    let mut available = &blocks[2..];
+    let mut written = 0;
+    loop {
+        for block in available {
+            let n = BLOCK.min(out.len() - written);
+            out[written..written + n].copy_from_slice(&block[..n]);
+            written += n;
         }
-        for (o, b) in out[written..].iter_mut().zip(stream) {
-            *o = b;
-            written += 1;
+        if written == out.len() {
+            break;
         }
+        next_batch(&mut blocks);
+        available = &blocks[..];
     }
-    key.copy_from_slice(&new_key);
-    new_key.zeroize();
     blocks.iter_mut().for_each(|b| b.zeroize());
 }
 
