@@ -24,8 +24,8 @@ step "loom models (--cfg loom, release)"
 # appencryption's models build without default features: sqlx's dependencies do not compile under --cfg loom,
 # and the key cache does not need them.
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}"
-RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$LOOM_TARGET_DIR" cargo test -p securememory --release --lib loom_models
-RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$LOOM_TARGET_DIR" \
+RUSTFLAGS="--cfg loom -D warnings" CARGO_TARGET_DIR="$LOOM_TARGET_DIR" cargo test -p securememory --release --lib loom_models
+RUSTFLAGS="--cfg loom -D warnings" CARGO_TARGET_DIR="$LOOM_TARGET_DIR" \
     cargo test -p appencryption --no-default-features --release --lib cache::key_cache_loom
 
 step "all tests passed"

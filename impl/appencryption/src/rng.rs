@@ -115,6 +115,7 @@ fn draw(state: &mut [u8], out: &mut [u8]) -> Result<(), Error> {
     Ok(())
 }
 
+#[cfg(not(loom))]
 fn pool_position(used: usize) -> [u8; 2] {
     u16::try_from(used)
         .unwrap_or_else(|_| unreachable!("the pool is smaller than 64 KiB"))

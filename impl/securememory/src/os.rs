@@ -364,10 +364,6 @@ mod model {
             Ok(())
         }
 
-        pub(crate) fn wipe_on_fork(&self, _range: Range<usize>) -> io::Result<()> {
-            Ok(())
-        }
-
         pub(crate) fn bytes_mut(&mut self, range: Range<usize>) -> &mut [u8] {
             // SAFETY: `&mut self` gives exclusive access to the cell's contents.
             let v = unsafe { &mut *self.bytes.with_mut(|p| p) };
