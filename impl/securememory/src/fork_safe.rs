@@ -29,17 +29,7 @@ impl ForkSafeBuffer {
             .div_ceil(page)
             .checked_mul(page)
             .ok_or(Error::InvalidLength(len))?;
-        let mapping = Mapping::new(total).map_err(|source| Error::Map {
-            size: total,
-            source,
-        })?;
-        let _ = mapping.exclude_from_dumps(0..total);
-        mapping
-            .wipe_on_fork(0..total)
-            .map_err(|source| Error::Advise {
-                advice: "MADV_WIPEONFORK",
-                source,
-            })?;
+        let mapping = fork_safe_mapping(total)?;
         mapping.lock(0..total).map_err(|source| Error::Lock {
             size: total,
             source,
@@ -51,6 +41,27 @@ impl ForkSafeBuffer {
     pub fn bytes_mut(&mut self) -> &mut [u8] {
         self.mapping.bytes_mut(0..self.len)
     }
+}
+
+/// Map `total` bytes (whole pages) that are excluded from core dumps and zeroed in a forked child; not locked yet.
+pub(crate) fn fork_safe_mapping(total: usize) -> Result<Mapping, Error> {
+    let mapping = Mapping::new(total).map_err(|source| Error::Map {
+        size: total,
+        source,
+    })?;
+    mapping
+        .exclude_from_dumps(0..total)
+        .map_err(|source| Error::Advise {
+            advice: "MADV_DONTDUMP",
+            source,
+        })?;
+    mapping
+        .wipe_on_fork(0..total)
+        .map_err(|source| Error::Advise {
+            advice: "MADV_WIPEONFORK",
+            source,
+        })?;
+    Ok(mapping)
 }
 
 impl Drop for ForkSafeBuffer {

@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use zeroize::Zeroize;
 
 use crate::error::Error;
+use crate::fork_safe::fork_safe_mapping;
 use crate::os::{Mapping, Protection, page_size};
 use crate::sync::Mutex;
 
@@ -49,22 +50,7 @@ fn free_slots() -> &'static Mutex<Vec<Lease>> {
 fn new_chunk() -> Result<Vec<Lease>, Error> {
     let page = page_size();
     let total = (2 * SLOTS_PER_CHUNK + 1) * page;
-    let mapping = Mapping::new(total).map_err(|source| Error::Map {
-        size: total,
-        source,
-    })?;
-    mapping
-        .exclude_from_dumps(0..total)
-        .map_err(|source| Error::Advise {
-            advice: "MADV_DONTDUMP",
-            source,
-        })?;
-    mapping
-        .wipe_on_fork(0..total)
-        .map_err(|source| Error::Advise {
-            advice: "MADV_WIPEONFORK",
-            source,
-        })?;
+    let mapping = fork_safe_mapping(total)?;
     let pages: Vec<Range<usize>> = (0..SLOTS_PER_CHUNK)
         .map(|slot| {
             let start = (2 * slot + 1) * page;
