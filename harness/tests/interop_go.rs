@@ -9,14 +9,17 @@
 mod interop;
 
 use std::path::Path;
+use std::sync::Arc;
+
+use appencryption::{EnvelopeKeyRecord, InMemoryMetastore, Metastore};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use proptest::prelude::*;
 
 use interop::{
-    GoCli, PARTITION, PAYLOAD, RustSide, TAMPERINGS, drr_value, go_cli, go_sqlite,
-    python_sidecar_layout, scratch, tamper,
+    GoCli, JsonRow, PARTITION, PAYLOAD, RustSide, TAMPERINGS, drr_value, go_cli, go_sqlite,
+    python_sidecar_layout, read_json_rows, scratch, tamper, write_json_rows,
 };
 
 /// The payload edge cases of the suite: empty, one byte, 64 KiB, not UTF-8.
@@ -331,6 +334,105 @@ fn tampered_records_are_rejected_by_the_other_side() {
     // A record is bound to its partition: the other partition's session refuses it on both sides.
     assert!(rust.decrypt("someone-else", &go_records[0]).is_err());
     assert!(go.decrypt_batch(&ms, &[], &[("someone-else", &rust_records[0])])[0].is_err());
+}
+
+/// Rust's view of rows `ids` as JSON rows, `key_record` serialized by Rust, sorted as the Go CLI sorts them.
+fn rust_rows(rust: &RustSide, ids: &[&str]) -> Vec<JsonRow> {
+    let mut rows: Vec<JsonRow> = ids
+        .iter()
+        .map(|id| {
+            let rec = rust.latest(id).unwrap_or_else(|| panic!("no {id} row"));
+            JsonRow {
+                id: (*id).to_owned(),
+                created: rec.created,
+                key_record: String::from_utf8(rec.to_json()).expect("JSON is UTF-8"),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.id, a.created).cmp(&(&b.id, b.created)));
+    rows
+}
+
+/// The Go CLI's offline JSON exchange format, both ways and both first-writer orders: Go's rows load into a Rust
+/// in-memory metastore (and Rust re-serializes each `key_record` to Go's exact bytes); rows the Rust side wrote load
+/// into Go, which reuses those keys and writes the same rows back unchanged.
+#[test]
+fn json_metastore_rows_exchange_both_ways() {
+    let Some(go) = go_cli() else { return };
+    let dir = scratch("json-rows");
+    let ids = ["_IK_partition_service_product", "_SK_service_product"];
+
+    // Go first.
+    let go_file = dir.join("go.json");
+    let go_ms = format!("json:{}", go_file.display());
+    let from_go = String::from_utf8(go.ok(&["encrypt", "--metastore", &go_ms], PAYLOAD)).unwrap();
+    let rows = read_json_rows(&go_file);
+    assert_eq!(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ids);
+
+    let memory = Arc::new(InMemoryMetastore::new());
+    let rust = RustSide::over(memory.clone());
+    for row in &rows {
+        let rec = EnvelopeKeyRecord::from_json(row.key_record.as_bytes())
+            .unwrap_or_else(|e| panic!("Go's key_record of {}: {e}", row.id));
+        assert_eq!(
+            String::from_utf8(rec.to_json()).unwrap(),
+            row.key_record,
+            "re-serialized {}",
+            row.id
+        );
+        assert!(
+            rust.block_on(memory.store(&row.id, row.created, &rec))
+                .expect("store")
+        );
+    }
+    assert_eq!(
+        rust.decrypt(PARTITION, &from_go)
+            .expect("Rust decrypt over Go's JSON rows"),
+        PAYLOAD
+    );
+    let from_rust = rust.encrypt(PARTITION, b"from Rust");
+    assert_eq!(
+        parent_of(&from_rust),
+        parent_of(&from_go),
+        "Rust did not reuse Go's IK"
+    );
+    assert_eq!(rust_rows(&rust, &ids), rows, "Rust's rows differ from Go's");
+    let rust_file = dir.join("rust.json");
+    write_json_rows(&rust_file, &rust_rows(&rust, &ids));
+    let rust_ms = format!("json:{}", rust_file.display());
+    assert_eq!(
+        go.ok(&["decrypt", "--metastore", &rust_ms], from_rust.as_bytes()),
+        b"from Rust"
+    );
+
+    // Rust first.
+    let rust2 = RustSide::over(Arc::new(InMemoryMetastore::new()));
+    let first = rust2.encrypt(PARTITION, PAYLOAD);
+    let rows2 = rust_rows(&rust2, &ids);
+    let file2 = dir.join("rust-first.json");
+    write_json_rows(&file2, &rows2);
+    let ms2 = format!("json:{}", file2.display());
+    let from_go2 =
+        String::from_utf8(go.ok(&["encrypt", "--metastore", &ms2], b"Go reuses Rust's keys"))
+            .unwrap();
+    assert_eq!(
+        parent_of(&from_go2),
+        parent_of(&first),
+        "Go did not reuse Rust's IK"
+    );
+    assert_eq!(
+        read_json_rows(&file2),
+        rows2,
+        "Go rewrote Rust's rows differently"
+    );
+    assert_eq!(
+        rust2.decrypt(PARTITION, &from_go2).expect("Rust decrypt"),
+        b"Go reuses Rust's keys"
+    );
+    assert_eq!(
+        go.ok(&["decrypt", "--metastore", &ms2], first.as_bytes()),
+        PAYLOAD
+    );
 }
 
 /// Partition names: printable ASCII including JSON's HTML-escaped characters, underscores, and some non-ASCII.

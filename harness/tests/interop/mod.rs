@@ -1,8 +1,6 @@
 //! Support for the Go ↔ Rust interop tests: the upstream Go side (go-baseline's `cmd/interop`, built once per test
 //! run), the Rust side over the same metastore file, and the record manipulations the tests share.
 
-#![allow(dead_code, unreachable_pub)] // each test binary uses a different part of this module
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -17,18 +15,18 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 /// The cross-language suite's identities and payload (spec §12).
-pub const SERVICE: &str = "service";
-pub const PRODUCT: &str = "product";
-pub const PARTITION: &str = "partition";
-pub const STATIC_KEY: &str = "thisIsAStaticMasterKeyForTesting";
-pub const PAYLOAD: &[u8] = b"mySuperSecretPayload";
+pub(crate) const SERVICE: &str = "service";
+pub(crate) const PRODUCT: &str = "product";
+pub(crate) const PARTITION: &str = "partition";
+pub(crate) const STATIC_KEY: &str = "thisIsAStaticMasterKeyForTesting";
+pub(crate) const PAYLOAD: &[u8] = b"mySuperSecretPayload";
 
 // ---------------------------------------------------------------------------------------------------------------
 // The Go side
 // ---------------------------------------------------------------------------------------------------------------
 
 /// The upstream Go interop CLI, built into the cargo target dir.
-pub struct GoCli {
+pub(crate) struct GoCli {
     bin: PathBuf,
 }
 
@@ -37,7 +35,7 @@ static GO_CLI: OnceLock<Option<GoCli>> = OnceLock::new();
 /// The Go CLI, built on first use (once per test process). `None` when the `go` command is missing and this is
 /// not CI: the caller returns early (the test passes vacuously), after this function has said so loudly on
 /// stderr. Under `CI=true` a missing Go toolchain fails the test. A failing `go build` always fails.
-pub fn go_cli() -> Option<&'static GoCli> {
+pub(crate) fn go_cli() -> Option<&'static GoCli> {
     GO_CLI
         .get_or_init(|| {
             let version = Command::new("go").arg("version").output();
@@ -79,7 +77,7 @@ pub fn go_cli() -> Option<&'static GoCli> {
 
 impl GoCli {
     /// Run the CLI with `args`, feeding `stdin`.
-    pub fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
+    pub(crate) fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
         let mut child = Command::new(&self.bin)
             .args(args)
             .stdin(Stdio::piped())
@@ -102,7 +100,7 @@ impl GoCli {
     }
 
     /// Run the CLI and return its stdout; panics with its stderr if it fails.
-    pub fn ok(&self, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    pub(crate) fn ok(&self, args: &[&str], stdin: &[u8]) -> Vec<u8> {
         let out = self.run(args, stdin);
         assert!(
             out.status.success(),
@@ -114,7 +112,7 @@ impl GoCli {
     }
 
     /// `encrypt-batch`: one process for every item; returns the transport strings in order.
-    pub fn encrypt_batch(
+    pub(crate) fn encrypt_batch(
         &self,
         metastore: &str,
         extra: &[&str],
@@ -140,7 +138,7 @@ impl GoCli {
     }
 
     /// `decrypt-batch`: one process for every item; `Ok(payload)` or `Err(Go's error message)` per item.
-    pub fn decrypt_batch(
+    pub(crate) fn decrypt_batch(
         &self,
         metastore: &str,
         extra: &[&str],
@@ -173,7 +171,7 @@ impl GoCli {
 // ---------------------------------------------------------------------------------------------------------------
 
 /// A metastore that reports a region suffix, as Go's DynamoDB metastore does in region-suffix mode (spec §6).
-pub struct Suffixed {
+pub(crate) struct Suffixed {
     inner: Arc<dyn Metastore>,
     suffix: String,
 }
@@ -202,22 +200,26 @@ impl Metastore for Suffixed {
     }
 }
 
-/// The Rust implementation over a SQLite metastore file shared with the Go CLI, with its own runtime for the
-/// async API.
-pub struct RustSide {
+/// The Rust implementation over a metastore shared with the Go CLI (usually a SQLite file), with its own runtime
+/// for the async API.
+pub(crate) struct RustSide {
     rt: tokio::runtime::Runtime,
-    metastore: SqlMetastore,
+    metastore: Arc<dyn Metastore>,
     factory: SessionFactory,
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
 }
 
 impl RustSide {
     /// Open (creating if needed) the SQLite file at `path`; `suffix` makes the metastore report a region suffix.
-    pub fn sqlite(path: &Path, suffix: Option<&str>) -> RustSide {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
+    pub(crate) fn sqlite(path: &Path, suffix: Option<&str>) -> RustSide {
+        let rt = runtime();
         let url = format!("sqlite://{}?mode=rwc", path.display());
         let metastore = rt.block_on(async {
             let m = SqlMetastore::connect_sqlite(&url)
@@ -228,7 +230,7 @@ impl RustSide {
                 .expect("create the encryption_key table");
             m
         });
-        let shared: Arc<dyn Metastore> = Arc::new(metastore.clone());
+        let shared: Arc<dyn Metastore> = Arc::new(metastore);
         let store: Arc<dyn Metastore> = match suffix {
             Some(s) => Arc::new(Suffixed {
                 inner: shared,
@@ -236,10 +238,19 @@ impl RustSide {
             }),
             None => shared,
         };
+        Self::over_with(rt, store)
+    }
+
+    /// The Rust side over any metastore.
+    pub(crate) fn over(metastore: Arc<dyn Metastore>) -> RustSide {
+        Self::over_with(runtime(), metastore)
+    }
+
+    fn over_with(rt: tokio::runtime::Runtime, metastore: Arc<dyn Metastore>) -> RustSide {
         let factory = SessionFactory::builder(
             SERVICE,
             PRODUCT,
-            store,
+            Arc::clone(&metastore),
             Arc::new(StaticKms::new(STATIC_KEY).expect("static KMS")),
         )
         .build()
@@ -251,8 +262,13 @@ impl RustSide {
         }
     }
 
+    /// Run a future of the metastore API on this side's runtime.
+    pub(crate) fn block_on<T>(&self, future: impl std::future::Future<Output = T>) -> T {
+        self.rt.block_on(future)
+    }
+
     /// Encrypt with a fresh session for `partition`; returns the §12 transport string.
-    pub fn encrypt(&self, partition: &str, payload: &[u8]) -> String {
+    pub(crate) fn encrypt(&self, partition: &str, payload: &[u8]) -> String {
         let session = self.factory.get_session(partition).expect("session");
         let drr = self
             .rt
@@ -262,7 +278,7 @@ impl RustSide {
     }
 
     /// Decrypt a transport string (or any standard base64 of DRR JSON) with a fresh session for `partition`.
-    pub fn decrypt(&self, partition: &str, transport: &str) -> Result<Vec<u8>, Error> {
+    pub(crate) fn decrypt(&self, partition: &str, transport: &str) -> Result<Vec<u8>, Error> {
         let json = STANDARD
             .decode(transport.trim())
             .expect("transport is standard base64");
@@ -272,7 +288,7 @@ impl RustSide {
     }
 
     /// The latest record of `id` in the shared table, read through the Rust metastore.
-    pub fn latest(&self, id: &str) -> Option<EnvelopeKeyRecord> {
+    pub(crate) fn latest(&self, id: &str) -> Option<EnvelopeKeyRecord> {
         self.rt
             .block_on(self.metastore.load_latest(id))
             .expect("load_latest")
@@ -280,7 +296,7 @@ impl RustSide {
 }
 
 /// A scratch directory under the cargo target dir for one test, emptied first.
-pub fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("interop-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
@@ -288,7 +304,7 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 /// The `sqlite:` metastore argument of the Go CLI for `path`.
-pub fn go_sqlite(path: &Path) -> String {
+pub(crate) fn go_sqlite(path: &Path) -> String {
     format!("sqlite:{}", path.display())
 }
 
@@ -297,19 +313,19 @@ pub fn go_sqlite(path: &Path) -> String {
 // ---------------------------------------------------------------------------------------------------------------
 
 /// The DRR JSON object inside a transport string.
-pub fn drr_value(transport: &str) -> Value {
+pub(crate) fn drr_value(transport: &str) -> Value {
     let json = STANDARD.decode(transport.trim()).expect("standard base64");
     serde_json::from_slice(&json).expect("DRR JSON")
 }
 
 /// Standard base64 of `value`'s compact JSON.
-pub fn transport_of(value: &Value) -> String {
+pub(crate) fn transport_of(value: &Value) -> String {
     STANDARD.encode(serde_json::to_vec(value).expect("JSON"))
 }
 
 /// The same DRR in the Python gRPC sidecar's layout (spec §12 item 4): key order `Data`, then `Key` with
 /// `ParentKeyMeta`, `Key`, `Created`, and `json.dumps`'s default separators (", " and ": ").
-pub fn python_sidecar_layout(transport: &str) -> String {
+pub(crate) fn python_sidecar_layout(transport: &str) -> String {
     let drr = drr_value(transport);
     let key = &drr["Key"];
     let meta = &key["ParentKeyMeta"];
@@ -326,7 +342,7 @@ pub fn python_sidecar_layout(transport: &str) -> String {
 }
 
 /// Ways to tamper with a DRR; each must make decryption fail in either implementation.
-pub const TAMPERINGS: &[&str] = &[
+pub(crate) const TAMPERINGS: &[&str] = &[
     "data bit",
     "data tag bit",
     "data nonce bit",
@@ -340,7 +356,7 @@ pub const TAMPERINGS: &[&str] = &[
 
 /// Apply tampering `how` to the DRR in `transport`; `other` is a second, valid DRR of the same partition (for
 /// swaps).
-pub fn tamper(transport: &str, other: &str, how: &str) -> String {
+pub(crate) fn tamper(transport: &str, other: &str, how: &str) -> String {
     let mut drr = drr_value(transport);
     let flip = |v: &mut Value, at: fn(usize) -> usize| {
         let mut bytes = STANDARD
@@ -379,4 +395,72 @@ pub fn tamper(transport: &str, other: &str, how: &str) -> String {
         _ => panic!("unknown tampering {how}"),
     }
     transport_of(&drr)
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The CLI's JSON metastore exchange format: [{"id":…,"created":…,"key_record":{EKR JSON}}, …]
+// ---------------------------------------------------------------------------------------------------------------
+
+/// One row of a JSON metastore file, `key_record` kept as the exact JSON text of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct JsonRow {
+    pub(crate) id: String,
+    pub(crate) created: i64,
+    pub(crate) key_record: String,
+}
+
+/// Read a JSON metastore file written by the Go CLI.
+pub(crate) fn read_json_rows(path: &Path) -> Vec<JsonRow> {
+    let text = std::fs::read_to_string(path).expect("JSON metastore file");
+    let rows: Vec<serde_json::Map<String, Value>> =
+        serde_json::from_str(&text).expect("a JSON array of rows");
+    rows.into_iter()
+        .map(|row| JsonRow {
+            id: row["id"].as_str().expect("id").to_owned(),
+            created: row["created"].as_i64().expect("created"),
+            // serde_json keeps the object's key order only with `preserve_order`, so take the text from the file.
+            key_record: raw_key_record(
+                &text,
+                row["id"].as_str().expect("id"),
+                row["created"].as_i64().expect("created"),
+            ),
+        })
+        .collect()
+}
+
+/// The exact `key_record` text of row `(id, created)`: the CLI writes one row per line.
+fn raw_key_record(file: &str, id: &str, created: i64) -> String {
+    let prefix = format!(
+        "{{\"id\":{},\"created\":{created},\"key_record\":",
+        serde_json::to_string(id).expect("JSON")
+    );
+    let line = file
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no line for row ({id}, {created})"));
+    let rest = line
+        .trim_end_matches(',')
+        .strip_prefix(&prefix)
+        .expect("prefix");
+    rest.strip_suffix('}')
+        .expect("row object ends the line")
+        .to_owned()
+}
+
+/// Write rows in the CLI's format (one row per line), `key_record` as given.
+pub(crate) fn write_json_rows(path: &Path, rows: &[JsonRow]) {
+    let body: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "  {{\"id\":{},\"created\":{},\"key_record\":{}}}",
+                serde_json::to_string(&r.id).expect("JSON"),
+                r.created,
+                r.key_record
+            )
+        })
+        .collect();
+    std::fs::write(path, format!("[\n{}\n]\n", body.join(",\n")))
+        .expect("writing the JSON metastore");
 }
