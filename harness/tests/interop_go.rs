@@ -54,40 +54,38 @@ enum FirstWriter {
     Rust,
 }
 
-/// Both directions over one fresh SQLite file, the first writer creating the SK and IK, the second reusing them.
-fn exchange(go: &GoCli, dir: &Path, first: FirstWriter) {
-    let db = dir.join("metastore.db");
-    let ms = go_sqlite(&db);
+/// Both directions through one shared metastore (`go_metastore` is the Go CLI's `--metastore` argument, `rust` the
+/// Rust side over the same store), for a partition nobody has written yet: the first writer creates the SK and IK,
+/// the second reuses them (spec §12 step 3), and each side decrypts every record of the other.
+fn exchange(go: &GoCli, go_metastore: &str, rust: &RustSide, partition: &str, first: FirstWriter) {
     let payloads = edge_payloads();
     let items: Vec<(&str, &[u8])> = payloads
         .iter()
-        .map(|(_, p)| (PARTITION, p.as_slice()))
+        .map(|(_, p)| (partition, p.as_slice()))
         .collect();
+    let go_args = ["--partition", partition];
 
-    let go_encrypt = || go.encrypt_batch(&ms, &[], &items);
-    let (go_records, rust, rust_records) = match first {
+    let go_encrypt = || go.encrypt_batch(go_metastore, &go_args, &items);
+    let rust_encrypt = || -> Vec<String> {
+        payloads
+            .iter()
+            .map(|(_, p)| rust.encrypt(partition, p))
+            .collect()
+    };
+    let (go_records, rust_records) = match first {
         FirstWriter::Go => {
-            let go_records = go_encrypt();
-            let rust = RustSide::sqlite(&db, None);
-            let rust_records: Vec<String> = payloads
-                .iter()
-                .map(|(_, p)| rust.encrypt(PARTITION, p))
-                .collect();
-            (go_records, rust, rust_records)
+            let g = go_encrypt();
+            (g, rust_encrypt())
         }
         FirstWriter::Rust => {
-            let rust = RustSide::sqlite(&db, None);
-            let rust_records: Vec<String> = payloads
-                .iter()
-                .map(|(_, p)| rust.encrypt(PARTITION, p))
-                .collect();
-            (go_encrypt(), rust, rust_records)
+            let r = rust_encrypt();
+            (go_encrypt(), r)
         }
     };
 
-    // One SK and one IK: whoever came second found and used the first writer's (spec §12 step 3).
+    // One SK and one IK: whoever came second found and used the first writer's.
     let ik = rust
-        .latest("_IK_partition_service_product")
+        .latest(&format!("_IK_{partition}_service_product"))
         .expect("IK row");
     let sk = rust.latest("_SK_service_product").expect("SK row");
     assert_eq!(
@@ -105,7 +103,7 @@ fn exchange(go: &GoCli, dir: &Path, first: FirstWriter) {
     // Go encrypts → Rust decrypts.
     for ((name, payload), t) in payloads.iter().zip(&go_records) {
         let got = rust
-            .decrypt(PARTITION, t)
+            .decrypt(partition, t)
             .unwrap_or_else(|e| panic!("Rust decrypt of Go's {name}: {e}"));
         assert_eq!(&got, payload, "Rust decrypt of Go's {name}");
     }
@@ -113,28 +111,53 @@ fn exchange(go: &GoCli, dir: &Path, first: FirstWriter) {
     // Rust encrypts → Go decrypts (one process for all of them).
     let batch: Vec<(&str, &str)> = rust_records
         .iter()
-        .map(|t| (PARTITION, t.as_str()))
+        .map(|t| (partition, t.as_str()))
         .collect();
-    for ((name, payload), got) in payloads.iter().zip(go.decrypt_batch(&ms, &[], &batch)) {
+    for ((name, payload), got) in
+        payloads
+            .iter()
+            .zip(go.decrypt_batch(go_metastore, &go_args, &batch))
+    {
         let got = got.unwrap_or_else(|e| panic!("Go decrypt of Rust's {name}: {e}"));
         assert_eq!(&got, payload, "Go decrypt of Rust's {name}");
     }
 
     // Single-record CLI path too: the transport string as the §12 files hold it.
-    let single = go.ok(&["decrypt", "--metastore", &ms], rust_records[1].as_bytes());
+    let single = go.ok(
+        &[
+            "decrypt",
+            "--metastore",
+            go_metastore,
+            "--partition",
+            partition,
+        ],
+        rust_records[1].as_bytes(),
+    );
     assert_eq!(single, payloads[1].1);
+}
+
+/// [`exchange`] over a fresh SQLite file in `dir`.
+fn exchange_sqlite(go: &GoCli, dir: &Path, first: FirstWriter) {
+    let db = dir.join("metastore.db");
+    exchange(
+        go,
+        &go_sqlite(&db),
+        &RustSide::sqlite(&db, None),
+        PARTITION,
+        first,
+    );
 }
 
 #[test]
 fn go_writes_keys_first_then_both_directions_decrypt() {
     let Some(go) = go_cli() else { return };
-    exchange(go, &scratch("go-first"), FirstWriter::Go);
+    exchange_sqlite(go, &scratch("go-first"), FirstWriter::Go);
 }
 
 #[test]
 fn rust_writes_keys_first_then_both_directions_decrypt() {
     let Some(go) = go_cli() else { return };
-    exchange(go, &scratch("rust-first"), FirstWriter::Rust);
+    exchange_sqlite(go, &scratch("rust-first"), FirstWriter::Rust);
 }
 
 /// Spec §12's flow: every implementation writes `<impl>_encrypted` (standard base64 of the DRR JSON, no trailing

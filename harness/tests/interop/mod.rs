@@ -219,31 +219,41 @@ fn runtime() -> tokio::runtime::Runtime {
 impl RustSide {
     /// Open (creating if needed) the SQLite file at `path`; `suffix` makes the metastore report a region suffix.
     pub(crate) fn sqlite(path: &Path, suffix: Option<&str>) -> RustSide {
-        let rt = runtime();
         let url = format!("sqlite://{}?mode=rwc", path.display());
-        let metastore = rt.block_on(async {
-            let m = SqlMetastore::connect_sqlite(&url)
-                .await
-                .expect("open SQLite");
-            m.create_schema()
-                .await
-                .expect("create the encryption_key table");
-            m
-        });
-        let shared: Arc<dyn Metastore> = Arc::new(metastore);
-        let store: Arc<dyn Metastore> = match suffix {
-            Some(s) => Arc::new(Suffixed {
-                inner: shared,
-                suffix: s.to_owned(),
-            }),
-            None => shared,
-        };
-        Self::over_with(rt, store)
+        Self::open_with(|rt| {
+            let metastore = rt.block_on(async {
+                let m = SqlMetastore::connect_sqlite(&url)
+                    .await
+                    .expect("open SQLite");
+                m.create_schema()
+                    .await
+                    .expect("create the encryption_key table");
+                m
+            });
+            let shared: Arc<dyn Metastore> = Arc::new(metastore);
+            match suffix {
+                Some(s) => Arc::new(Suffixed {
+                    inner: shared,
+                    suffix: s.to_owned(),
+                }),
+                None => shared,
+            }
+        })
     }
 
     /// The Rust side over any metastore.
     pub(crate) fn over(metastore: Arc<dyn Metastore>) -> RustSide {
         Self::over_with(runtime(), metastore)
+    }
+
+    /// The Rust side over a metastore that must be opened on the side's own runtime (a connection pool):
+    /// `open` runs with that runtime, e.g. `|rt| Arc::new(rt.block_on(SqlMetastore::connect_…(url)).unwrap())`.
+    pub(crate) fn open_with(
+        open: impl FnOnce(&tokio::runtime::Runtime) -> Arc<dyn Metastore>,
+    ) -> RustSide {
+        let rt = runtime();
+        let metastore = open(&rt);
+        Self::over_with(rt, metastore)
     }
 
     fn over_with(rt: tokio::runtime::Runtime, metastore: Arc<dyn Metastore>) -> RustSide {
