@@ -465,7 +465,7 @@ fn partition() -> impl Strategy<Value = String> {
 
 proptest! {
     // Each case is two CLI processes (one batch per direction) over one SQLite file per case.
-    #![proptest_config(ProptestConfig { cases: 6, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
 
     /// Any batch of (partition, payload) encrypted by one language decrypts to the same payloads in the other.
     #[test]
