@@ -3,6 +3,9 @@ module asherahlab/go-baseline
 go 1.25.0
 
 require (
+	// The MySQL driver of upstream's integration tests and cross-language suite (spec §14), for the interop CLI's
+	// mysql: metastore.
+	github.com/go-sql-driver/mysql v1.9.3
 	github.com/godaddy/asherah/go/appencryption v0.9.0
 	github.com/godaddy/asherah/go/securememory v0.1.7
 	github.com/stretchr/testify v1.11.1
@@ -12,6 +15,7 @@ require (
 )
 
 require (
+	filippo.io/edwards25519 v1.1.0 // indirect
 	github.com/awnumar/memcall v0.4.0 // indirect
 	github.com/awnumar/memguard v0.22.5 // indirect
 	github.com/aws/aws-sdk-go v1.55.8 // indirect

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Run the Go side of the lab natively (architecture decision 9, spec §11.1): the upstream securememory and
-# appencryption-internal benchmarks straight from the module cache (pinned in go-baseline/go.mod), then our mirrors
-# of the upstream integration benchmarks and the Rust-lab extras (go-baseline/integration). No -race; -benchmem;
+# Run the Go side of the lab natively (architecture decision 9, spec §11.1): upstream's OWN securememory and
+# appencryption-internal benchmarks straight from the module cache (pinned in go-baseline/go.mod; the reference
+# column), then our mirrors (go-baseline/{securememory,keycache,integration,payload}, upstream's names). No -race; -benchmem;
 # GOMAXPROCS = number of CPUs (RunParallel uses that many goroutines). Raw `go test` output goes to
 # reports/results/go-bench-<UTC date>.txt.
 #
@@ -10,7 +10,8 @@
 #   BENCHTIME=1s   -benchtime per run
 #   CPU=<nproc>    -cpu list, e.g. CPU=1,2 for a single-core and a full-width series
 #   BENCH=.        -bench regexp, applied to every package
-#   PACKAGES="…"   space-separated packages to run instead of all (e.g. only the two securememory ones)
+#   SET=all        which packages: `upstream` (upstream's own benchmarks, in place), `mirrors` (go-baseline's), `all`
+#   PACKAGES="…"   space-separated packages to run instead of SET (e.g. only the two securememory ones)
 #   GOFLAGS etc.   passed through to the go command as usual
 #
 # Needs only Go (the go command fetches the pinned modules); installs nothing outside the Go module/build caches.
@@ -28,15 +29,22 @@ if ! command -v go >/dev/null 2>&1; then
     exit 1
 fi
 
-# Upstream packages (run in place from the module cache) first, then our own benchmarks.
-packages=(
+# Upstream packages (run in place from the module cache) first, then our own benchmarks, each mirror package right
+# after the upstream one it mirrors where there is one, so machine drift hits both alike.
+upstream=(
     github.com/godaddy/asherah/go/securememory/protectedmemory
     github.com/godaddy/asherah/go/securememory/memguard
     github.com/godaddy/asherah/go/appencryption
     github.com/godaddy/asherah/go/appencryption/internal
     github.com/godaddy/asherah/go/appencryption/pkg/cache/internal
-    ./integration
 )
+mirrors=(./securememory ./keycache ./integration ./payload)
+case "${SET:-all}" in
+    upstream) packages=("${upstream[@]}") ;;
+    mirrors) packages=("${mirrors[@]}") ;;
+    all) packages=("${upstream[@]:0:2}" ./securememory "${upstream[@]:2}" ./keycache ./integration ./payload) ;;
+    *) echo "go-bench: SET must be upstream, mirrors or all (got '$SET')" >&2; exit 2 ;;
+esac
 if [ -n "${PACKAGES:-}" ]; then
     read -r -a packages <<< "$PACKAGES"
 fi
@@ -74,6 +82,7 @@ go mod download
     echo "bench-count: $COUNT"
     echo "bench-time: $BENCHTIME"
     echo "bench-cpu: $CPU"
+    echo "bench-set: ${PACKAGES:+custom}${PACKAGES:-${SET:-all}}"
     echo "memlock: $memlock_note"
     echo
 } | tee "$root/$out"

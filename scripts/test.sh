@@ -19,6 +19,9 @@ cargo test --workspace --all-features
 step "go-baseline: Go tests of the interop CLI (go vet, go test)"
 (cd go-baseline && go vet ./... && go test -count=1 ./...)
 
+step "go-baseline: every Go mirror benchmark runs (one iteration each)"
+(cd go-baseline && out=$(go test -count=1 -run '^$' -bench . -benchtime=1x ./... 2>&1) || { echo "$out"; exit 1; })
+
 step "loom models (--cfg loom, release)"
 # Bounded preemptions keep the models exhaustive within that bound and fast.
 # appencryption's models build without default features: sqlx's dependencies do not compile under --cfg loom,

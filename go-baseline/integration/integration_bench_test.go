@@ -1,15 +1,14 @@
 package integration
 
-// Part 1 mirrors the upstream integration benchmarks one-to-one (spec §11.3): same names, same constants, same work
-// inside the timed loop, through the pinned appencryption v0.9.0 public API. Part 2 holds benchmarks the Rust lab
-// adds (hot-path encrypt/decrypt by payload size, DRR JSON). Every benchmark checks one full round trip before
-// b.ResetTimer, so a broken setup fails instead of timing an error path.
+// Mirrors of the upstream integration benchmarks one-to-one (spec §11.3): same names, same constants, same work
+// inside the timed loop, through the pinned appencryption v0.9.0 public API. (The payload-size series lives in
+// ../payload.) Every benchmark checks one full round trip before b.ResetTimer, so a broken setup fails instead of
+// timing an error path.
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	mathrand "math/rand"
@@ -161,10 +160,6 @@ func verify(b *testing.B, op func() error) {
 	}
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Part 1: mirrors of go/appencryption/integrationtest/integration_benchmark_test.go (spec §11.3).
-// ---------------------------------------------------------------------------------------------------------------
-
 // Benchmark_Encrypt: sequential, one factory, one session; b.N payloads generated before the timer; Encrypt only.
 func Benchmark_Encrypt(b *testing.B) {
 	ctx := context.Background()
@@ -313,133 +308,6 @@ func benchSameFactorySamePartition(b *testing.B, config *appencryption.Config) {
 			if err := encryptDecrypt(ctx, f, partitionID, randomPayload(payloadSizeBytes)); err != nil {
 				b.Error(err)
 				return
-			}
-		}
-	})
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Part 2: Rust-lab extras (no upstream counterpart). One factory, one warm session, sequential.
-// ---------------------------------------------------------------------------------------------------------------
-
-// hotPayloadSizes are the payload sizes (bytes) of the hot-path series; sub-benchmark names are the sizes.
-var hotPayloadSizes = []int{64, 1024, 16384}
-
-// warmSession returns a session whose SK and IK are cached (one encrypt/decrypt round trip done) on a private
-// metastore, closed when the benchmark ends.
-func warmSession(b *testing.B, payload []byte) (*appencryption.Session, *appencryption.DataRowRecord) {
-	b.Helper()
-
-	ctx := context.Background()
-	km := newStaticKMS(b)
-	f := newFactory(&appencryption.Config{Service: service, Product: product, Policy: appencryption.NewCryptoPolicy()},
-		persistence.NewMemoryMetastore(), km)
-	closeFactory(b, f)
-
-	sess, err := f.GetSession(partitionID)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	b.Cleanup(func() { _ = sess.Close() })
-
-	drr, err := sess.Encrypt(ctx, payload)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	got, err := sess.Decrypt(ctx, *drr)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	if !bytes.Equal(got, payload) {
-		b.Fatal("round trip before timing: decrypted payload differs from the original")
-	}
-
-	return sess, drr
-}
-
-// BenchmarkHotEncrypt/<size>: Encrypt of a fixed random payload on a warm session (the DRK path only).
-func BenchmarkHotEncrypt(b *testing.B) {
-	for _, size := range hotPayloadSizes {
-		b.Run(strconv.Itoa(size), func(b *testing.B) {
-			ctx := context.Background()
-			payload := randomPayload(size)
-			sess, _ := warmSession(b, payload)
-
-			b.SetBytes(int64(size))
-			b.ResetTimer()
-
-			for i := 0; i < b.N; i++ {
-				if _, err := sess.Encrypt(ctx, payload); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkHotDecrypt/<size>: Decrypt of one pre-made DRR on a warm session.
-func BenchmarkHotDecrypt(b *testing.B) {
-	for _, size := range hotPayloadSizes {
-		b.Run(strconv.Itoa(size), func(b *testing.B) {
-			ctx := context.Background()
-			payload := randomPayload(size)
-			sess, drr := warmSession(b, payload)
-
-			b.SetBytes(int64(size))
-			b.ResetTimer()
-
-			for i := 0; i < b.N; i++ {
-				if _, err := sess.Decrypt(ctx, *drr); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-// drrJSONPayloadSize is the payload size of the DRR the JSON benchmarks (de)serialize.
-const drrJSONPayloadSize = 1024
-
-// BenchmarkDRRJSON/{serialize,parse}: encoding/json Marshal / Unmarshal of a DRR holding a 1024-byte payload.
-func BenchmarkDRRJSON(b *testing.B) {
-	ctx := context.Background()
-	payload := randomPayload(drrJSONPayloadSize)
-	sess, drr := warmSession(b, payload)
-
-	encoded, err := json.Marshal(drr)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	var decoded appencryption.DataRowRecord
-	if err := json.Unmarshal(encoded, &decoded); err != nil {
-		b.Fatal(err)
-	}
-
-	if got, err := sess.Decrypt(ctx, decoded); err != nil || !bytes.Equal(got, payload) {
-		b.Fatalf("JSON round trip before timing: err=%v, payload equal=%v", err, bytes.Equal(got, payload))
-	}
-
-	b.Run("serialize", func(b *testing.B) {
-		b.SetBytes(int64(len(encoded)))
-
-		for i := 0; i < b.N; i++ {
-			if _, err := json.Marshal(drr); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-
-	b.Run("parse", func(b *testing.B) {
-		b.SetBytes(int64(len(encoded)))
-
-		for i := 0; i < b.N; i++ {
-			var out appencryption.DataRowRecord
-			if err := json.Unmarshal(encoded, &out); err != nil {
-				b.Fatal(err)
 			}
 		}
 	})

@@ -3,22 +3,33 @@
 //
 //	interop encrypt [flags] < payload      > base64(DRR JSON)
 //	interop decrypt [flags] < base64(DRR JSON) > payload
+//	interop encrypt-batch [flags] < [{"partition":…,"payload":"<b64>"},…] > [{"partition":…,"drr":"<b64(DRR JSON)>"},…]
+//	interop decrypt-batch [flags] < [{"partition":…,"drr":"<b64(DRR JSON)>"},…] > [{"partition":…,"payload":"<b64>"}
+//	                                                                              or {"partition":…,"error":"…"},…]
 //
-// Flags (both subcommands):
+// Flags (every subcommand):
 //
-//	--service, --product, --partition   key identity (defaults: the cross-language suite's service/product/partition)
+//	--service, --product, --partition   key identity (defaults: the cross-language suite's service/product/partition;
+//	                                    in a batch, an item without "partition" uses --partition)
 //	--metastore sqlite:<path>           SQL metastore on a SQLite file (created with the spec §8.3 table if missing)
 //	--metastore json:<path>             in-memory metastore loaded from <path> (missing file = empty) and, after
 //	                                    encrypt, written back: [{"id":…,"created":…,"key_record":{EKR JSON}}, …]
+//	--metastore mysql://user:pass@host:port/db   SQL metastore on MySQL/MariaDB (go-sql-driver/mysql; table
+//	                                    created if missing); mysql:<go DSN> also works
+//	--region-suffix S                   make the metastore report region suffix S (as DynamoDB's region-suffix mode
+//	                                    does), so keys are `…_S` and records of any region decrypt (spec §6)
 //	--static-key                        static KMS master key (32 bytes; default the canonical test key)
 //
 // The ciphertext is the cross-language transport form: standard base64 of the DRR's encoding/json bytes, written
 // without a trailing newline. decrypt ignores surrounding whitespace in its input and writes the payload bytes
-// exactly. Exit status: 0 on success, 1 on failure, 2 on a usage error.
+// exactly. The batch forms run one factory for every item (one session per partition), so a test can send many
+// payloads through one process; JSON []byte fields are standard base64. decrypt-batch reports a failing item in
+// its "error" and goes on. Exit status: 0 on success, 1 on failure, 2 on a usage error.
 package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -65,6 +76,7 @@ func main() {
 type options struct {
 	service, product, partition string
 	metastore                   string
+	regionSuffix                string
 	staticKey                   string
 }
 
@@ -76,7 +88,8 @@ func parseFlags(name string, args []string) (options, error) {
 	fs.StringVar(&o.service, "service", "service", "service name")
 	fs.StringVar(&o.product, "product", "product", "product name")
 	fs.StringVar(&o.partition, "partition", "partition", "partition ID")
-	fs.StringVar(&o.metastore, "metastore", "", "sqlite:<path> or json:<path> (required)")
+	fs.StringVar(&o.metastore, "metastore", "", "sqlite:<path>, json:<path> or mysql://… (required)")
+	fs.StringVar(&o.regionSuffix, "region-suffix", "", "region suffix the metastore reports (empty: none)")
 	fs.StringVar(&o.staticKey, "static-key", canonicalStaticKey, "static KMS master key (32 bytes)")
 
 	if err := fs.Parse(args); err != nil {
@@ -88,22 +101,29 @@ func parseFlags(name string, args []string) (options, error) {
 	}
 
 	if o.metastore == "" {
-		return o, fmt.Errorf("%w: --metastore is required (sqlite:<path> or json:<path>)", errUsage)
+		return o, fmt.Errorf("%w: --metastore is required (sqlite:<path>, json:<path> or mysql://…)", errUsage)
 	}
 
 	return o, nil
 }
 
+// commands are the subcommands; the bool says whether it may add keys (and so must save a JSON metastore).
+var commands = map[string]bool{"encrypt": true, "decrypt": false, "encrypt-batch": true, "decrypt-batch": false}
+
 // run executes one command line (without the program name).
 func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: interop encrypt|decrypt --metastore sqlite:<path>|json:<path> [--service S] "+
-			"[--product P] [--partition ID] [--static-key K]", errUsage)
+		return fmt.Errorf("%w: interop encrypt|decrypt|encrypt-batch|decrypt-batch --metastore sqlite:<path>|"+
+			"json:<path>|mysql://… [--service S] [--product P] [--partition ID] [--region-suffix S] [--static-key K]",
+			errUsage)
 	}
 
 	cmd := args[0]
-	if cmd != "encrypt" && cmd != "decrypt" {
-		return fmt.Errorf("%w: unknown subcommand %q (want encrypt or decrypt)", errUsage, cmd)
+
+	writes, ok := commands[cmd]
+	if !ok {
+		return fmt.Errorf("%w: unknown subcommand %q (want encrypt, decrypt, encrypt-batch or decrypt-batch)",
+			errUsage, cmd)
 	}
 
 	o, err := parseFlags(cmd, args[1:])
@@ -121,21 +141,38 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 
+	if o.regionSuffix != "" {
+		ms.Metastore = suffixedMetastore{Metastore: ms.Metastore, suffix: o.regionSuffix}
+	}
+
 	var output []byte
 
-	opErr := withSession(o, ms, func(ctx context.Context, sess *appencryption.Session) error {
+	opErr := withFactory(o, ms, func(ctx context.Context, sessions *sessions) error {
 		var err error
-		if cmd == "encrypt" {
-			output, err = encrypt(ctx, sess, input)
-		} else {
-			output, err = decrypt(ctx, sess, input)
+
+		switch cmd {
+		case "encrypt", "decrypt":
+			sess, serr := sessions.get(o.partition)
+			if serr != nil {
+				return serr
+			}
+
+			if cmd == "encrypt" {
+				output, err = encrypt(ctx, sess, input)
+			} else {
+				output, err = decrypt(ctx, sess, input)
+			}
+		case "encrypt-batch":
+			output, err = encryptBatch(ctx, sessions, o.partition, input)
+		case "decrypt-batch":
+			output, err = decryptBatch(ctx, sessions, o.partition, input)
 		}
 
 		return err
 	})
 
 	// Only encrypt can add keys; a failed encrypt saves nothing.
-	if opErr == nil && cmd == "encrypt" {
+	if opErr == nil && writes {
 		opErr = ms.save()
 	}
 
@@ -150,9 +187,50 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	return nil
 }
 
-// withSession builds a static KMS, a session factory with the library defaults (memguard secrets, default policy)
-// and a session for o.partition, runs fn, and closes everything.
-func withSession(o options, ms *metastore, fn func(context.Context, *appencryption.Session) error) error {
+// suffixedMetastore reports a region suffix, which makes the session factory build suffixed partitions (spec §6):
+// upstream only does this for its DynamoDB metastores; the wrapper gives any metastore that behaviour.
+type suffixedMetastore struct {
+	appencryption.Metastore
+
+	suffix string
+}
+
+// GetRegionSuffix is the optional method upstream's SessionFactory looks for.
+func (m suffixedMetastore) GetRegionSuffix() string { return m.suffix }
+
+// sessions opens one session per partition of one factory and closes them all at the end.
+type sessions struct {
+	factory *appencryption.SessionFactory
+	open    map[string]*appencryption.Session
+}
+
+func (s *sessions) get(partition string) (*appencryption.Session, error) {
+	if sess, ok := s.open[partition]; ok {
+		return sess, nil
+	}
+
+	sess, err := s.factory.GetSession(partition)
+	if err != nil {
+		return nil, fmt.Errorf("session for partition %q: %w", partition, err)
+	}
+
+	s.open[partition] = sess
+
+	return sess, nil
+}
+
+func (s *sessions) close() error {
+	var errs []error
+	for _, sess := range s.open {
+		errs = append(errs, sess.Close())
+	}
+
+	return errors.Join(errs...)
+}
+
+// withFactory builds a static KMS and a session factory with the library defaults (memguard secrets, default
+// policy), runs fn with a session opener, and closes everything.
+func withFactory(o options, ms *metastore, fn func(context.Context, *sessions) error) error {
 	crypto := aead.NewAES256GCM()
 
 	km, err := kms.NewStatic(o.staticKey, crypto)
@@ -167,14 +245,137 @@ func withSession(o options, ms *metastore, fn func(context.Context, *appencrypti
 		Policy:  appencryption.NewCryptoPolicy(),
 	}, ms.Metastore, km, crypto)
 
-	sess, err := factory.GetSession(o.partition)
-	if err != nil {
-		return errors.Join(fmt.Errorf("session: %w", err), factory.Close())
+	open := &sessions{factory: factory, open: map[string]*appencryption.Session{}}
+	fnErr := fn(context.Background(), open)
+
+	return errors.Join(fnErr, open.close(), factory.Close())
+}
+
+// batchItem is one element of a batch's input or output.
+type batchItem struct {
+	Partition string `json:"partition,omitempty"`
+	Payload   []byte `json:"payload,omitempty"`
+	DRR       string `json:"drr,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+func readBatch(input []byte) ([]batchItem, error) {
+	var items []batchItem
+	if err := json.Unmarshal(input, &items); err != nil {
+		return nil, fmt.Errorf("batch input is not a JSON array of items: %w", err)
 	}
 
-	fnErr := fn(context.Background(), sess)
+	return items, nil
+}
 
-	return errors.Join(fnErr, sess.Close(), factory.Close())
+// writeBatch encodes items as a JSON array, one item per line; payload is always present on successful decrypt
+// items (an empty payload is "").
+func writeBatch(items []json.RawMessage) []byte {
+	var buf bytes.Buffer
+
+	buf.WriteString("[")
+
+	for i, item := range items {
+		if i > 0 {
+			buf.WriteString(",")
+		}
+
+		buf.WriteString("\n")
+		buf.Write(item)
+	}
+
+	buf.WriteString("\n]\n")
+
+	return buf.Bytes()
+}
+
+// encryptBatch encrypts every item's payload with its partition's session; any failure fails the batch.
+func encryptBatch(ctx context.Context, open *sessions, defaultPartition string, input []byte) ([]byte, error) {
+	items, err := readBatch(input)
+	if err != nil {
+		return nil, err
+	}
+
+	out := make([]json.RawMessage, 0, len(items))
+
+	for i, item := range items {
+		partition := cmp.Or(item.Partition, defaultPartition)
+
+		sess, err := open.get(partition)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", i, err)
+		}
+
+		payload := item.Payload
+		if payload == nil {
+			payload = []byte{}
+		}
+
+		transport, err := encrypt(ctx, sess, payload)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: %w", i, err)
+		}
+
+		line, err := json.Marshal(batchItem{Partition: partition, DRR: string(transport)})
+		if err != nil {
+			return nil, err
+		}
+
+		out = append(out, line)
+	}
+
+	return writeBatch(out), nil
+}
+
+// decryptResult is a successful decrypt-batch item: payload always present, even when empty.
+type decryptResult struct {
+	Partition string `json:"partition"`
+	Payload   []byte `json:"payload"`
+}
+
+// decryptBatch decrypts every item with its partition's session; a failing item gets an "error" and the batch goes
+// on (so one call can check many tampered records).
+func decryptBatch(ctx context.Context, open *sessions, defaultPartition string, input []byte) ([]byte, error) {
+	items, err := readBatch(input)
+	if err != nil {
+		return nil, err
+	}
+
+	out := make([]json.RawMessage, 0, len(items))
+
+	for _, item := range items {
+		partition := cmp.Or(item.Partition, defaultPartition)
+
+		var line []byte
+
+		sess, err := open.get(partition)
+		if err == nil {
+			var payload []byte
+
+			payload, err = decrypt(ctx, sess, []byte(item.DRR))
+			if err == nil {
+				if payload == nil {
+					payload = []byte{}
+				}
+
+				line, err = json.Marshal(decryptResult{Partition: partition, Payload: payload})
+				if err != nil {
+					return nil, err
+				}
+			}
+		}
+
+		if err != nil {
+			line, err = json.Marshal(batchItem{Partition: partition, Error: err.Error()})
+			if err != nil {
+				return nil, err
+			}
+		}
+
+		out = append(out, line)
+	}
+
+	return writeBatch(out), nil
 }
 
 // encrypt returns base64(json(Encrypt(payload))).

@@ -324,7 +324,8 @@ func TestUsageErrors(t *testing.T) {
 		"no subcommand":     nil,
 		"unknown":           {"rotate", "--metastore=json:x"},
 		"missing metastore": {"encrypt"},
-		"bad metastore":     {"encrypt", "--metastore=mysql:dsn"},
+		"bad metastore":     {"encrypt", "--metastore=postgres:x"},
+		"bad MySQL DSN":     {"encrypt", "--metastore=mysql:dsn"},
 		"unknown flag":      {"encrypt", "--metastore=json:x", "--nope"},
 		"extra argument":    {"encrypt", "--metastore=json:x", "extra"},
 	} {

@@ -7,16 +7,28 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/godaddy/asherah/go/appencryption"
 	"github.com/godaddy/asherah/go/appencryption/pkg/persistence"
 
+	"github.com/go-sql-driver/mysql"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 )
+
+// mysqlSchema is the documented spec §8.3 table, made idempotent.
+const mysqlSchema = `CREATE TABLE IF NOT EXISTS encryption_key (
+  id          VARCHAR(255) NOT NULL,
+  created     TIMESTAMP    NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  key_record  TEXT         NOT NULL,
+  PRIMARY KEY (id, created),
+  INDEX (created)
+)`
 
 // sqliteSchema is the spec §8.3 table in SQLite's dialect (the same statements as the Rust SQLite metastore):
 // SQLite has no inline INDEX clause, so the `created` index is its own statement.
@@ -40,11 +52,11 @@ type metastore struct {
 
 func noop() error { return nil }
 
-// openMetastore opens `sqlite:<path>` or `json:<path>`.
+// openMetastore opens `sqlite:<path>`, `json:<path>` or `mysql:<URL or DSN>`.
 func openMetastore(spec string) (*metastore, error) {
 	kind, path, ok := strings.Cut(spec, ":")
 	if !ok || path == "" {
-		return nil, fmt.Errorf("%w: --metastore %q: want sqlite:<path> or json:<path>", errUsage, spec)
+		return nil, fmt.Errorf("%w: --metastore %q: want sqlite:<path>, json:<path> or mysql://…", errUsage, spec)
 	}
 
 	switch kind {
@@ -52,8 +64,10 @@ func openMetastore(spec string) (*metastore, error) {
 		return openSQLite(path)
 	case "json":
 		return openJSON(path)
+	case "mysql":
+		return openMySQL(path)
 	default:
-		return nil, fmt.Errorf("%w: --metastore %q: unknown kind %q (want sqlite or json)", errUsage, spec, kind)
+		return nil, fmt.Errorf("%w: --metastore %q: unknown kind %q (want sqlite, json or mysql)", errUsage, spec, kind)
 	}
 }
 
@@ -80,6 +94,63 @@ func openSQLite(path string) (*metastore, error) {
 
 	return &metastore{
 		Metastore: persistence.NewSQLMetastore(db, persistence.WithSQLMetastoreDBType(persistence.MySQL)),
+		save:      noop,
+		close:     db.Close,
+	}, nil
+}
+
+// mysqlDSN turns what follows `mysql:` into a go-sql-driver DSN: `//user:pass@host:port/db[?params]` (the
+// mysql:// URL that ASHERAH_TEST_MYSQL_URL and sqlx use) or a go-sql-driver DSN as is. Times are exchanged in UTC
+// (the driver's default loc), which is what spec §8.3 requires of every writer of the shared table.
+func mysqlDSN(rest string) (string, error) {
+	if !strings.HasPrefix(rest, "//") {
+		if _, err := mysql.ParseDSN(rest); err != nil {
+			return "", fmt.Errorf("%w: MySQL DSN: %v", errUsage, err)
+		}
+
+		return rest, nil
+	}
+
+	u, err := url.Parse("mysql:" + rest)
+	if err != nil {
+		return "", fmt.Errorf("%w: MySQL URL: %v", errUsage, err)
+	}
+
+	cfg := mysql.NewConfig()
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.Net = "tcp"
+	cfg.Addr = u.Host
+	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+
+	if u.Port() == "" {
+		cfg.Addr = u.Hostname() + ":3306"
+	}
+
+	return cfg.FormatDSN(), nil
+}
+
+// openMySQL connects to MySQL/MariaDB, creates the encryption_key table if missing, and wraps the connection in the
+// upstream SQL metastore (MySQL dialect, the upstream default).
+func openMySQL(rest string) (*metastore, error) {
+	dsn, err := mysqlDSN(rest)
+	if err != nil {
+		return nil, err
+	}
+
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("opening MySQL: %w", err)
+	}
+
+	if _, err := db.Exec(mysqlSchema); err != nil {
+		return nil, errors.Join(fmt.Errorf("creating the encryption_key table in MySQL: %w", err), db.Close())
+	}
+
+	return &metastore{
+		Metastore: persistence.NewSQLMetastore(db),
 		save:      noop,
 		close:     db.Close,
 	}, nil
