@@ -4,13 +4,17 @@
 //! versions on decrypt, the latest version on encrypt, and inserts new versions when it rotates; the insert-if-absent
 //! contract of [`Metastore::store`] is what makes concurrent key creation converge (spec §3.4).
 
+#[cfg(feature = "dynamodb")]
+mod dynamodb;
 mod memory;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "mysql", feature = "postgres"))]
 mod sql;
 
+#[cfg(feature = "dynamodb")]
+pub use dynamodb::{DEFAULT_DYNAMODB_TABLE_NAME, DynamoDbMetastore};
 pub use memory::{InMemoryMetastore, MetastoreStats};
-#[cfg(feature = "sqlite")]
-pub use sql::{Dialect, SqlMetastore};
+#[cfg(any(feature = "sqlite", feature = "mysql", feature = "postgres"))]
+pub use sql::{DEFAULT_TABLE_NAME, Dialect, SqlMetastore};
 
 use async_trait::async_trait;
 
