@@ -193,7 +193,7 @@ postgres_start() {
         fi
         # The socket goes into the cluster directory, not /var/run/postgresql (which may not exist).
         as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $POSTGRES_PORT -k $dir -c timezone=UTC" start >/dev/null \
+            -o "-c listen_addresses=127.0.0.1 -p $POSTGRES_PORT -k $dir -c timezone=UTC -c max_connections=300" start >/dev/null \
             || die "postgres did not start; see $dir/postgres.log"
         wait_for postgres 60 "$bin/pg_isready" -q -h 127.0.0.1 -p "$POSTGRES_PORT"
         log "postgres started (pid $(live_pid "$dir/data/postmaster.pid"), port $POSTGRES_PORT)"

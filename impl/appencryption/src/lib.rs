@@ -73,11 +73,11 @@ pub use factory::{MAX_KEY_ID_LEN, SessionFactory, SessionFactoryBuilder};
 #[cfg(feature = "aws-kms")]
 pub use kms::{AwsKms, AwsKmsBuilder};
 pub use kms::{KeyManagementService, StaticKms};
-#[cfg(any(feature = "sqlite", feature = "mysql", feature = "postgres"))]
-pub use metastore::{DEFAULT_TABLE_NAME, Dialect, SqlMetastore};
+pub use metastore::{CountingMetastore, InMemoryMetastore, Metastore, MetastoreStats};
 #[cfg(feature = "dynamodb")]
 pub use metastore::{DEFAULT_DYNAMODB_TABLE_NAME, DynamoDbMetastore};
-pub use metastore::{InMemoryMetastore, Metastore, MetastoreStats};
+#[cfg(any(feature = "sqlite", feature = "mysql", feature = "postgres"))]
+pub use metastore::{DEFAULT_TABLE_NAME, Dialect, SqlMetastore};
 pub use policy::{
     CryptoPolicy, DEFAULT_CREATE_DATE_PRECISION, DEFAULT_EXPIRE_AFTER, DEFAULT_KEY_CACHE_MAX_SIZE,
     DEFAULT_REVOKE_CHECK_INTERVAL, DEFAULT_SESSION_CACHE_DURATION, DEFAULT_SESSION_CACHE_MAX_SIZE,

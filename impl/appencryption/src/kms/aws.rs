@@ -29,10 +29,10 @@ use serde::Serialize;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::KeyManagementService;
+use crate::Error;
 use crate::crypto::{AeadBackend, AesGcmBackend, KEY_LEN};
 use crate::rng::{OsRandom, SecureRandom};
 use crate::timer::Timer;
-use crate::Error;
 
 /// A data key from `GenerateDataKey`: the plaintext (wiped on drop), the ciphertext blob, and the key id KMS
 /// reports (a full key ARN).
@@ -245,7 +245,11 @@ impl AwsKmsBuilder {
     }
 
     /// Send `region`'s requests to `url` (overrides [`endpoint_url`](Self::endpoint_url) for that region).
-    pub fn region_endpoint_url(mut self, region: impl Into<String>, url: impl Into<String>) -> Self {
+    pub fn region_endpoint_url(
+        mut self,
+        region: impl Into<String>,
+        url: impl Into<String>,
+    ) -> Self {
         self.region_endpoints.insert(region.into(), url.into());
         self
     }
@@ -282,7 +286,9 @@ impl AwsKmsBuilder {
         }
         let preferred = match (&self.preferred, self.arns.len()) {
             (Some(p), _) if !self.arns.contains_key(p) => {
-                return invalid(format!("preferred region {p:?} is not among the configured regions"));
+                return invalid(format!(
+                    "preferred region {p:?} is not among the configured regions"
+                ));
             }
             (Some(p), _) => p.clone(),
             (None, 1) => self.arns.keys().next().cloned().unwrap_or_default(),
@@ -300,7 +306,8 @@ impl AwsKmsBuilder {
             .filter(|(r, _)| **r == preferred)
             .chain(self.arns.iter().filter(|(r, _)| **r != preferred));
         for (region, arn) in ordered {
-            let mut config = aws_sdk_kms::config::Builder::from(&shared).region(Region::new(region.clone()));
+            let mut config =
+                aws_sdk_kms::config::Builder::from(&shared).region(Region::new(region.clone()));
             if let Some(url) = self.region_endpoints.get(region).or(self.endpoint.as_ref()) {
                 config = config.endpoint_url(url);
             }
@@ -393,10 +400,14 @@ impl Envelope {
             Some(serde_json::Value::Array(entries)) => {
                 for entry in entries {
                     let serde_json::Value::Object(entry) = entry else {
-                        return Err(Error::KmsEnvelope("a kmsKeks entry is not an object".to_owned()));
+                        return Err(Error::KmsEnvelope(
+                            "a kmsKeks entry is not an object".to_owned(),
+                        ));
                     };
                     let Some(serde_json::Value::String(region)) = field(entry, "region") else {
-                        return Err(Error::KmsEnvelope("a kmsKeks entry has no region".to_owned()));
+                        return Err(Error::KmsEnvelope(
+                            "a kmsKeks entry has no region".to_owned(),
+                        ));
                     };
                     let kek = base64_field(entry, "encryptedKek")?;
                     keks.entry(region.clone()).or_insert(kek);
@@ -435,7 +446,10 @@ impl KeyManagementService for AwsKms {
                 }
                 Ok(data_key) => errors.push((
                     regional.region.as_str(),
-                    format!("data key of {} bytes, expected {KEY_LEN}", data_key.plaintext.len()),
+                    format!(
+                        "data key of {} bytes, expected {KEY_LEN}",
+                        data_key.plaintext.len()
+                    ),
                 )),
                 Err(e) => {
                     tracing::debug!(region = %regional.region, error = %e, "GenerateDataKey failed");
@@ -462,7 +476,13 @@ impl KeyManagementService for AwsKms {
                     return (regional, Ok(data_key.ciphertext.clone()));
                 }
                 let _timer = Timer::start("ael.kms.aws.encryptkey");
-                (regional, regional.client.encrypt(&regional.arn, &data_key.plaintext).await)
+                (
+                    regional,
+                    regional
+                        .client
+                        .encrypt(&regional.arn, &data_key.plaintext)
+                        .await,
+                )
             }
         });
         let mut keks = Vec::with_capacity(self.regions.len());
@@ -520,7 +540,10 @@ impl KeyManagementService for AwsKms {
             }
         }
         if errors.is_empty() {
-            errors.push(("(none)", "the envelope has no KEK for any configured region".to_owned()));
+            errors.push((
+                "(none)",
+                "the envelope has no KEK for any configured region".to_owned(),
+            ));
         }
         Err(Error::KmsAllRegionsFailed {
             operation: "decrypt",

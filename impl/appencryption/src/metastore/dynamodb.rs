@@ -236,11 +236,9 @@ fn decode(id: &str, item: &HashMap<String, AttributeValue>) -> Result<EnvelopeKe
     let created = number(map, CREATED, "KeyRecord.Created")?;
     let encrypted_key = match map.get(KEY) {
         Some(AttributeValue::S(text)) => {
-            STANDARD
-                .decode(text)
-                .map_err(|_| Error::InvalidBase64 {
-                    field: "KeyRecord.Key",
-                })?
+            STANDARD.decode(text).map_err(|_| Error::InvalidBase64 {
+                field: "KeyRecord.Key",
+            })?
         }
         Some(_) => return Err(malformed("KeyRecord.Key is not a string (S)")),
         None => return Err(malformed("KeyRecord.Key is missing")),

@@ -2,7 +2,7 @@
 //! (one region generating while none can wrap, quirk Q8), the envelope's bytes, and region fallback. The same
 //! behaviour against the moto emulator is in `tests/backend_aws_kms.rs`.
 
-use std::sync::Mutex;
+use crate::sync::Mutex;
 
 use super::*;
 use crate::rng::SeededRandom;
@@ -32,7 +32,7 @@ impl Fake {
     }
 
     fn log(&self, call: &str) {
-        self.calls.lock().expect("lock").push(format!("{} {call}", self.region));
+        self.calls.lock().push(format!("{} {call}", self.region));
     }
 }
 
@@ -106,13 +106,16 @@ fn envelope_is_go_json_with_a_kek_per_region_and_reuses_the_generating_blob() {
     let json: serde_json::Value = serde_json::from_slice(&envelope).expect("json");
     let text = String::from_utf8(envelope.clone()).expect("utf8");
     assert!(text.starts_with(r#"{"encryptedKey":""#), "{text}");
-    assert!(text.contains(r#""kmsKeks":[{"region":"us-west-2","arn":"arn:us-west-2","encryptedKek":""#), "{text}");
+    assert!(
+        text.contains(r#""kmsKeks":[{"region":"us-west-2","arn":"arn:us-west-2","encryptedKek":""#),
+        "{text}"
+    );
     let keks = json["kmsKeks"].as_array().expect("array");
     assert_eq!(keks.len(), 2);
     assert_eq!(keks[1]["region"], "us-east-1");
     // West generated (its ARN matched, blob reused); only east was asked to Encrypt.
-    assert_eq!(*west.calls.lock().expect("lock"), ["us-west-2 generate"]);
-    assert_eq!(*east.calls.lock().expect("lock"), ["us-east-1 encrypt"]);
+    assert_eq!(*west.calls.lock(), ["us-west-2 generate"]);
+    assert_eq!(*east.calls.lock(), ["us-east-1 encrypt"]);
 
     let mut out = [0u8; 32];
     block_on(kms.decrypt_key(&envelope, &mut out)).expect("decrypt");
@@ -130,20 +133,31 @@ fn preferred_region_down_falls_back_for_encrypt_and_decrypt() {
     let kms1 = kms(&[Arc::clone(&west), Arc::clone(&east)]);
     let envelope = block_on(kms1.encrypt_key(&SK)).expect("east alone suffices");
     let json: serde_json::Value = serde_json::from_slice(&envelope).expect("json");
-    assert_eq!(json["kmsKeks"].as_array().map(Vec::len), Some(1), "west omitted");
+    assert_eq!(
+        json["kmsKeks"].as_array().map(Vec::len),
+        Some(1),
+        "west omitted"
+    );
 
     // Both KEKs present, preferred region down at decrypt time: east unwraps.
-    let both = block_on(kms(&[Arc::new(Fake::new("us-west-2")), Arc::new(Fake::new("us-east-1"))]).encrypt_key(&SK))
-        .expect("encrypt");
+    let both = block_on(
+        kms(&[
+            Arc::new(Fake::new("us-west-2")),
+            Arc::new(Fake::new("us-east-1")),
+        ])
+        .encrypt_key(&SK),
+    )
+    .expect("encrypt");
     let west_down = Arc::new(Fake {
         fail_decrypt: true,
         ..Fake::new("us-west-2")
     });
     let east = Arc::new(Fake::new("us-east-1"));
     let mut out = [0u8; 32];
-    block_on(kms(&[Arc::clone(&west_down), Arc::clone(&east)]).decrypt_key(&both, &mut out)).expect("fallback");
+    block_on(kms(&[Arc::clone(&west_down), Arc::clone(&east)]).decrypt_key(&both, &mut out))
+        .expect("fallback");
     assert_eq!(out, SK);
-    assert_eq!(*west_down.calls.lock().expect("lock"), ["us-west-2 decrypt"]);
+    assert_eq!(*west_down.calls.lock(), ["us-west-2 decrypt"]);
 }
 
 #[test]
@@ -159,11 +173,18 @@ fn no_region_wrapping_the_data_key_fails_instead_of_writing_an_undecryptable_key
         fail_encrypt: true,
         ..Fake::new("us-east-1")
     });
-    let err = block_on(kms(&[west, east]).encrypt_key(&SK)).expect_err("must not produce an envelope");
+    let err =
+        block_on(kms(&[west, east]).encrypt_key(&SK)).expect_err("must not produce an envelope");
     assert!(matches!(err, Error::KmsNoRegionalKek { .. }), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("us-west-2: us-west-2 refuses Encrypt"), "{text}");
-    assert!(text.contains("us-east-1: us-east-1 refuses Encrypt"), "{text}");
+    assert!(
+        text.contains("us-west-2: us-west-2 refuses Encrypt"),
+        "{text}"
+    );
+    assert!(
+        text.contains("us-east-1: us-east-1 refuses Encrypt"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -187,18 +208,34 @@ fn all_regions_down_is_one_error_naming_each_region() {
             if details.contains("us-west-2: us-west-2 is down") && details.contains("us-east-1: us-east-1 is down")),
         "{err:?}"
     );
-    let envelope = block_on(kms(&[Arc::new(Fake::new("us-west-2")), Arc::new(Fake::new("us-east-1"))]).encrypt_key(&SK))
-        .expect("encrypt");
+    let envelope = block_on(
+        kms(&[
+            Arc::new(Fake::new("us-west-2")),
+            Arc::new(Fake::new("us-east-1")),
+        ])
+        .encrypt_key(&SK),
+    )
+    .expect("encrypt");
     let mut out = [9u8; 32];
     let err = block_on(kms_down.decrypt_key(&envelope, &mut out)).expect_err("down");
-    assert!(matches!(err, Error::KmsAllRegionsFailed { operation: "decrypt", .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::KmsAllRegionsFailed {
+                operation: "decrypt",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(out, [0u8; 32], "key_out is zeros on error");
 }
 
 #[test]
 fn envelopes_from_go_parse_by_region_in_any_order_and_case() {
     let west = Fake::new("us-west-2");
-    let envelope = block_on(kms(&[Arc::new(Fake::new("us-west-2"))]).encrypt_key(&SK)).expect("encrypt");
+    let envelope =
+        block_on(kms(&[Arc::new(Fake::new("us-west-2"))]).encrypt_key(&SK)).expect("encrypt");
     let json: serde_json::Value = serde_json::from_slice(&envelope).expect("json");
     let encrypted_key = json["encryptedKey"].as_str().expect("string");
     let kek = STANDARD.encode(west.wrap(&[7u8; 32]));
@@ -207,14 +244,19 @@ fn envelopes_from_go_parse_by_region_in_any_order_and_case() {
         r#"{{"KmsKeks":[{{"Region":"eu-west-1","Arn":"x","EncryptedKek":"AAAA"}},{{"encryptedKek":"{kek}","region":"us-west-2","arn":"arn:us-west-2"}}],"EncryptedKey":"{encrypted_key}"}}"#
     );
     let mut out = [0u8; 32];
-    block_on(kms(&[Arc::new(Fake::new("us-west-2"))]).decrypt_key(go.as_bytes(), &mut out)).expect("decrypt");
+    block_on(kms(&[Arc::new(Fake::new("us-west-2"))]).decrypt_key(go.as_bytes(), &mut out))
+        .expect("decrypt");
     assert_eq!(out, SK);
 
     // Go v2's `"kmsKeks":null` (quirk Q8): parses, but nothing can decrypt it.
     let null = format!(r#"{{"encryptedKey":"{encrypted_key}","kmsKeks":null}}"#);
-    let err = block_on(kms(&[Arc::new(Fake::new("us-west-2"))]).decrypt_key(null.as_bytes(), &mut out))
-        .expect_err("no kek");
-    assert!(err.to_string().contains("no KEK for any configured region"), "{err}");
+    let err =
+        block_on(kms(&[Arc::new(Fake::new("us-west-2"))]).decrypt_key(null.as_bytes(), &mut out))
+            .expect_err("no kek");
+    assert!(
+        err.to_string().contains("no KEK for any configured region"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -232,7 +274,10 @@ fn malformed_envelopes_are_unmarshal_errors() {
         let mut out = [0u8; 32];
         let err = block_on(kms.decrypt_key(bad, &mut out)).expect_err("malformed");
         assert!(
-            matches!(err, Error::KmsEnvelope(_)) && err.to_string().starts_with("unable to unmarshal envelope: "),
+            matches!(err, Error::KmsEnvelope(_))
+                && err
+                    .to_string()
+                    .starts_with("unable to unmarshal envelope: "),
             "{}: {err:?}",
             String::from_utf8_lossy(bad)
         );
@@ -246,12 +291,16 @@ fn builder_rejects_configurations_go_panics_on_or_silently_accepts() {
     let two = [("us-west-2", "arn:a"), ("us-east-1", "arn:b")];
     let err = block_on(AwsKms::builder(two).build()).expect_err("no preferred");
     assert!(err.to_string().contains("preferred region"), "{err}");
-    let err = block_on(AwsKms::builder(two).preferred_region("eu-west-1").build()).expect_err("unknown preferred");
+    let err = block_on(AwsKms::builder(two).preferred_region("eu-west-1").build())
+        .expect_err("unknown preferred");
     assert!(err.to_string().contains("\"eu-west-1\""), "{err}");
 }
 
 #[test]
 fn debug_shows_regions_not_secrets() {
     let text = format!("{:?}", kms(&[Arc::new(Fake::new("us-west-2"))]));
-    assert_eq!(text, r#"AwsKms { regions: [("us-west-2", "arn:us-west-2")], .. }"#);
+    assert_eq!(
+        text,
+        r#"AwsKms { regions: [("us-west-2", "arn:us-west-2")], .. }"#
+    );
 }

@@ -151,14 +151,26 @@ fn table_name_replaces_the_default_in_queries_and_ddl() {
         "SELECT key_record from tenant_keys WHERE id = $1 ORDER BY created DESC LIMIT 1"
     );
     let ddl = with_table(Dialect::Postgres.schema(), "tenant_keys");
-    assert!(ddl.contains("CREATE TABLE IF NOT EXISTS tenant_keys ("), "{ddl}");
-    assert!(ddl.contains("INDEX IF NOT EXISTS tenant_keys_created ON tenant_keys (created)"), "{ddl}");
+    assert!(
+        ddl.contains("CREATE TABLE IF NOT EXISTS tenant_keys ("),
+        "{ddl}"
+    );
+    assert!(
+        ddl.contains("INDEX IF NOT EXISTS tenant_keys_created ON tenant_keys (created)"),
+        "{ddl}"
+    );
     assert!(!ddl.contains(DEFAULT_TABLE_NAME), "{ddl}");
 }
 
 #[test]
 fn table_names_must_be_plain_identifiers() {
-    for ok in ["encryption_key", "_t", "T1", "EncryptionKey", &"a".repeat(63)] {
+    for ok in [
+        "encryption_key",
+        "_t",
+        "T1",
+        "EncryptionKey",
+        &"a".repeat(63),
+    ] {
         assert!(check_table_name(ok).is_ok(), "{ok:?}");
     }
     for bad in [
