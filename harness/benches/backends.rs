@@ -31,12 +31,15 @@ const PAYLOAD: &[u8] = &[0x5a; 100];
 /// Existing partitions the warm path cycles through (each op opens a fresh session of one of them).
 const WARM_PARTITIONS: usize = 64;
 
+/// Drops what a bench created on its server.
+type Cleanup = Box<dyn FnOnce(&tokio::runtime::Runtime)>;
+
 /// One backend under test.
 struct Backend {
     name: &'static str,
     metastore: Arc<CountingMetastore<Arc<dyn Metastore>>>,
     /// Drops what the bench created on the server.
-    cleanup: Option<Box<dyn FnOnce(&tokio::runtime::Runtime)>>,
+    cleanup: Option<Cleanup>,
 }
 
 fn env(var: &str, backend: &str) -> Option<String> {
