@@ -4,7 +4,7 @@
 //! A suite whose server is not configured skips **loudly** (a banner on stderr), except under `CI=true`, where it
 //! fails: CI must exercise every backend.
 // Each test crate uses a different subset.
-#![allow(dead_code, clippy::disallowed_types)]
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::Command;
