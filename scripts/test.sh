@@ -13,7 +13,22 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, all features, -D warnings)"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
-step "cargo test (unit, integration, doc, proptest)"
+step "services for the backend tests (MariaDB, PostgreSQL, moto): scripts/services.sh"
+# Started here and stopped when this script exits; a service that was already running is left running.
+started_services=()
+for service in mysql postgres aws; do
+    scripts/services.sh status "$service" >/dev/null 2>&1 || started_services+=("$service")
+done
+stop_services() {
+    for service in "${started_services[@]}"; do
+        scripts/services.sh stop "$service" || true
+    done
+}
+trap stop_services EXIT
+scripts/services.sh start all
+eval "$(scripts/services.sh env all)"
+
+step "cargo test (unit, integration, doc, proptest; backends against the services)"
 cargo test --workspace --all-features
 
 step "go-baseline: Go tests of the interop CLI (go vet, go test)"

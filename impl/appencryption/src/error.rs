@@ -136,9 +136,46 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
-    /// A `created` value the SQL metastore cannot bind as a timestamp (SQLite: outside years 0000–9999).
+    /// A `created` value the SQL metastore cannot bind as a timestamp (SQLite: outside years 0000–9999; MySQL:
+    /// outside the `TIMESTAMP` range 1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC).
     #[error("created timestamp {0} is out of range for the SQL metastore")]
     CreatedOutOfRange(i64),
+    /// A SQL table name that is not a plain identifier (ASCII letters, digits, `_`; not starting with a digit; at
+    /// most 63 bytes). Table names are part of the SQL text, so nothing else is accepted.
+    #[error(
+        "invalid SQL table name {0:?}: use ASCII letters, digits and `_`, not starting with a digit, at most 63 bytes"
+    )]
+    InvalidTableName(String),
+    /// A DynamoDB item does not have the shape of an Asherah key record (spec §8.4): the message names the
+    /// missing or mistyped attribute.
+    #[error("DynamoDB item is not an Asherah key record: {0}")]
+    MalformedItem(String),
+    /// A backend was configured inconsistently (for example a region suffix on a client without a region, an
+    /// empty AWS KMS region map); the message says what.
+    #[error("invalid configuration: {0}")]
+    InvalidConfiguration(String),
+    /// An AWS KMS call failed in every configured region; nothing was encrypted or decrypted. `details` lists
+    /// each region's error, preferred region first.
+    #[error("AWS KMS {operation} failed in all regions: {details}")]
+    KmsAllRegionsFailed {
+        /// What was attempted: `generate data key` (encrypt) or `decrypt`.
+        operation: &'static str,
+        /// `region: error` for each region tried.
+        details: String,
+    },
+    /// A data key was generated but no region could encrypt it, so the system key would be undecryptable. Go
+    /// stores such a key anyway (quirk Q8); here encryption fails and nothing is written.
+    #[error(
+        "AWS KMS: no region could encrypt the data key, refusing to produce an undecryptable system key: {details}"
+    )]
+    KmsNoRegionalKek {
+        /// `region: error` for each region.
+        details: String,
+    },
+    /// An AWS KMS key envelope (the system key record's `Key`) is not the JSON of spec §9.3 (Go: `unable to
+    /// unmarshal envelope: …`).
+    #[error("unable to unmarshal envelope: {0}")]
+    KmsEnvelope(String),
     /// The static KMS was given a master key that is not 32 bytes long.
     #[error("invalid key size {0}, must be 32 bytes")]
     InvalidKeySize(usize),

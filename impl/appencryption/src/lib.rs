@@ -49,6 +49,14 @@ mod record;
 mod rng;
 mod session;
 mod sync;
+#[cfg(any(
+    feature = "sqlite",
+    feature = "mysql",
+    feature = "postgres",
+    feature = "dynamodb",
+    feature = "aws-kms"
+))]
+mod timer;
 
 pub use cache::EvictionPolicy;
 #[doc(hidden)]
@@ -62,10 +70,14 @@ pub use crypto::{
 pub use crypto::{RingBackend, RingCipher};
 pub use error::Error;
 pub use factory::{MAX_KEY_ID_LEN, SessionFactory, SessionFactoryBuilder};
+#[cfg(feature = "aws-kms")]
+pub use kms::{AwsKms, AwsKmsBuilder};
 pub use kms::{KeyManagementService, StaticKms};
-#[cfg(feature = "sqlite")]
-pub use metastore::{Dialect, SqlMetastore};
-pub use metastore::{InMemoryMetastore, Metastore, MetastoreStats};
+pub use metastore::{CountingMetastore, InMemoryMetastore, Metastore, MetastoreStats};
+#[cfg(feature = "dynamodb")]
+pub use metastore::{DEFAULT_DYNAMODB_TABLE_NAME, DynamoDbMetastore};
+#[cfg(any(feature = "sqlite", feature = "mysql", feature = "postgres"))]
+pub use metastore::{DEFAULT_TABLE_NAME, Dialect, SqlMetastore};
 pub use policy::{
     CryptoPolicy, DEFAULT_CREATE_DATE_PRECISION, DEFAULT_EXPIRE_AFTER, DEFAULT_KEY_CACHE_MAX_SIZE,
     DEFAULT_REVOKE_CHECK_INTERVAL, DEFAULT_SESSION_CACHE_DURATION, DEFAULT_SESSION_CACHE_MAX_SIZE,

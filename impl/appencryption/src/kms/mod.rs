@@ -1,7 +1,11 @@
 //! Key management services: the root of trust that encrypts system keys (spec §9).
 
+#[cfg(feature = "aws-kms")]
+mod aws;
 mod static_kms;
 
+#[cfg(feature = "aws-kms")]
+pub use aws::{AwsKms, AwsKmsBuilder};
 pub use static_kms::StaticKms;
 
 use async_trait::async_trait;

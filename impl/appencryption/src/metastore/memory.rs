@@ -22,7 +22,7 @@ pub struct InMemoryMetastore {
     stores_inserted: AtomicU64,
 }
 
-/// A snapshot of an [`InMemoryMetastore`]'s call counters.
+/// A snapshot of the call counters of an [`InMemoryMetastore`] or a [`CountingMetastore`](super::CountingMetastore).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MetastoreStats {

@@ -4,13 +4,19 @@
 //! versions on decrypt, the latest version on encrypt, and inserts new versions when it rotates; the insert-if-absent
 //! contract of [`Metastore::store`] is what makes concurrent key creation converge (spec §3.4).
 
+mod counting;
+#[cfg(feature = "dynamodb")]
+mod dynamodb;
 mod memory;
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "mysql", feature = "postgres"))]
 mod sql;
 
+pub use counting::CountingMetastore;
+#[cfg(feature = "dynamodb")]
+pub use dynamodb::{DEFAULT_DYNAMODB_TABLE_NAME, DynamoDbMetastore};
 pub use memory::{InMemoryMetastore, MetastoreStats};
-#[cfg(feature = "sqlite")]
-pub use sql::{Dialect, SqlMetastore};
+#[cfg(any(feature = "sqlite", feature = "mysql", feature = "postgres"))]
+pub use sql::{DEFAULT_TABLE_NAME, Dialect, SqlMetastore};
 
 use async_trait::async_trait;
 
@@ -55,5 +61,30 @@ pub trait Metastore: Send + Sync {
     /// default) for metastores that do not suffix ids. Only DynamoDB with region-suffix mode returns `Some`.
     fn region_suffix(&self) -> Option<&str> {
         None
+    }
+}
+
+/// A shared metastore is a metastore, so wrappers such as [`CountingMetastore`] can hold an `Arc<dyn Metastore>`.
+#[async_trait]
+impl<M: Metastore + ?Sized> Metastore for std::sync::Arc<M> {
+    async fn load(&self, id: &str, created: i64) -> Result<Option<EnvelopeKeyRecord>, Error> {
+        (**self).load(id, created).await
+    }
+
+    async fn load_latest(&self, id: &str) -> Result<Option<EnvelopeKeyRecord>, Error> {
+        (**self).load_latest(id).await
+    }
+
+    async fn store(
+        &self,
+        id: &str,
+        created: i64,
+        record: &EnvelopeKeyRecord,
+    ) -> Result<bool, Error> {
+        (**self).store(id, created, record).await
+    }
+
+    fn region_suffix(&self) -> Option<&str> {
+        (**self).region_suffix()
     }
 }

@@ -35,6 +35,10 @@ pub(crate) fn ik_record(
     }
 }
 
+/// The `created` values the SQLite metastore stores (four-digit years, so the text sorts in time order).
+pub(crate) const SQLITE_CREATED_RANGE: std::ops::RangeInclusive<i64> =
+    -62_167_219_200..=253_402_300_799;
+
 /// A SQLite metastore on `url` with the schema created.
 #[cfg(feature = "sqlite")]
 pub(crate) async fn sqlite_metastore(url: &str) -> appencryption::SqlMetastore {

@@ -8,7 +8,6 @@
 use std::str::FromStr;
 
 use chrono::Datelike;
-use sqlx::SqlStr;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 use super::{backend_error, created_to_utc};
@@ -28,15 +27,6 @@ pub(super) async fn connect(url: &str) -> Result<SqlitePool, Error> {
         .map_err(backend_error)
 }
 
-/// Run the (possibly multi-statement) DDL.
-pub(super) async fn execute_ddl(pool: &SqlitePool, ddl: &'static str) -> Result<(), Error> {
-    sqlx::raw_sql(ddl)
-        .execute(pool)
-        .await
-        .map_err(backend_error)?;
-    Ok(())
-}
-
 /// The `created` parameter: Go's text form of the UTC instant.
 pub(super) fn created_param(created: i64) -> Result<String, Error> {
     let utc = created_to_utc(created)?;
@@ -47,50 +37,4 @@ pub(super) fn created_param(created: i64) -> Result<String, Error> {
     Ok(utc.format("%Y-%m-%d %H:%M:%S+00:00").to_string())
 }
 
-/// `SELECT key_record … WHERE id = ? AND created = ?`.
-pub(super) async fn load(
-    pool: &SqlitePool,
-    sql: SqlStr,
-    id: &str,
-    created: i64,
-) -> Result<Option<String>, Error> {
-    let created = created_param(created)?;
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .bind(created)
-        .fetch_optional(pool)
-        .await
-        .map_err(backend_error)
-}
-
-/// `SELECT key_record from … WHERE id = ? ORDER BY created DESC LIMIT 1`.
-pub(super) async fn load_latest(
-    pool: &SqlitePool,
-    sql: SqlStr,
-    id: &str,
-) -> Result<Option<String>, Error> {
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_optional(pool)
-        .await
-        .map_err(backend_error)
-}
-
-/// `INSERT INTO encryption_key (id, created, key_record) VALUES (?, ?, ?)`.
-pub(super) async fn store(
-    pool: &SqlitePool,
-    sql: SqlStr,
-    id: &str,
-    created: i64,
-    key_record: &str,
-) -> Result<(), Error> {
-    let created = created_param(created)?;
-    sqlx::query(sql)
-        .bind(id)
-        .bind(created)
-        .bind(key_record)
-        .execute(pool)
-        .await
-        .map_err(backend_error)?;
-    Ok(())
-}
+super::driver_statements!(SqlitePool, created_param);
