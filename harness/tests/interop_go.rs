@@ -496,3 +496,40 @@ proptest! {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Go ↔ Rust through one MariaDB metastore (`scripts/services.sh start mysql`; `ASHERAH_TEST_MYSQL_URL`), in both
+/// first-writer orders. The database outlives the run, so each run uses partitions of its own.
+#[cfg(feature = "backends")]
+#[test]
+fn mariadb_metastore_both_directions() {
+    let Some(go) = go_cli() else { return };
+    let Ok(url) = std::env::var("ASHERAH_TEST_MYSQL_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "ASHERAH_TEST_MYSQL_URL is unset under CI=true: start MariaDB with scripts/services.sh"
+        );
+        eprintln!(
+            "\n*** SKIPPED mariadb_metastore_both_directions: ASHERAH_TEST_MYSQL_URL is unset \
+             (run scripts/services.sh start mysql and eval \"$(scripts/services.sh env mysql)\") ***\n"
+        );
+        return;
+    };
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    for (i, first) in [FirstWriter::Go, FirstWriter::Rust].into_iter().enumerate() {
+        let rust = RustSide::open_with(|rt| {
+            let metastore = rt.block_on(async {
+                let m = appencryption::SqlMetastore::connect_mysql(&url)
+                    .await
+                    .expect("connect to MariaDB");
+                m.create_schema().await.expect("create the table");
+                m
+            });
+            Arc::new(metastore) as Arc<dyn Metastore>
+        });
+        let partition = format!("interop-{}-{run}-{i}", std::process::id());
+        exchange(go, &url, &rust, &partition, first);
+    }
+}
