@@ -660,6 +660,14 @@ fn header(out: &mut String, r: &Results, has_go: bool, has_peer: bool) {
         "| mode | {} — {} interleaved rounds |",
         r.run.mode, r.run.rounds
     );
+    if let Some(secs) = r.run.measurement_seconds {
+        let _ = writeln!(
+            out,
+            "| measuring time | {}m{:02}s (builds excluded) |",
+            secs.round() as u64 / 60,
+            secs.round() as u64 % 60
+        );
+    }
     for (k, v) in &r.run.settings {
         let _ = writeln!(out, "| {k} | `{v}` |");
     }

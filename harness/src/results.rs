@@ -131,6 +131,9 @@ pub struct RunInfo {
     pub skipped: Vec<String>,
     /// `--only` filter, if any.
     pub only: Option<String>,
+    /// Wall time of the measurements alone (builds excluded), seconds.
+    #[serde(default)]
+    pub measurement_seconds: Option<f64>,
 }
 
 /// One results file.

@@ -210,6 +210,7 @@ pub fn run(root: &Path, scenarios: &[Scenario], settings: &Settings) -> Result<R
         .expect("valid template")
         .progress_chars("=> "),
     );
+    let measuring = std::time::Instant::now();
     let mut raw = Raw::default();
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     for round in 0..settings.rounds {
@@ -308,6 +309,7 @@ pub fn run(root: &Path, scenarios: &[Scenario], settings: &Settings) -> Result<R
             settings: settings_map,
             skipped,
             only: None,
+            measurement_seconds: Some(measuring.elapsed().as_secs_f64()),
         },
         environment: environment::collect(root),
         measurements,
