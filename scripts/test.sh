@@ -46,4 +46,8 @@ RUSTFLAGS="--cfg loom -D warnings" CARGO_TARGET_DIR="$LOOM_TARGET_DIR" cargo tes
 RUSTFLAGS="--cfg loom -D warnings" CARGO_TARGET_DIR="$LOOM_TARGET_DIR" \
     cargo test -p appencryption --no-default-features --release --lib cache::key_cache_loom
 
+step "regression gate: instruction counts vs reports/baseline/icount.json, and its selftest on a slowed build"
+# Runs `lab gate` (must pass) and `lab gate --features gate-selftest-slowdown` (must fail); prints both tables.
+cargo test -p lab --all-features --test gate_selftest -- --ignored --nocapture
+
 step "all tests passed"

@@ -8,6 +8,11 @@
 //! | `hot_encrypt_warm_64` | [`REPS`] × `Session::encrypt` of 64 bytes (record dropped) | metastore untouched (SK and IK cached) |
 //! | `hot_decrypt_warm_64` | [`REPS`] × `Session::decrypt` of one 64-byte record | metastore untouched |
 //! | `cold_encrypt_new_partition_64` | one `Session::encrypt` of 64 bytes on each of [`REPS`] new partitions | per op exactly one IK `load_latest` (a miss) and one inserted IK `store`; SK cached (no `load`) |
+//! | `secret_access_protected_32` | [`REPS`] × `Secret::with_bytes` on a 32-byte protected secret | the bytes read back |
+//! | `key_cache_hit_warm` | [`REPS`] × intermediate-key-cache `get_or_load` of a cached key, polled once | completes on its first poll; loader never runs |
+//! | `session_cache_hit_warm` | [`REPS`] × `get_session` + drop of a partition in the session cache | one cached session; metastore untouched |
+//! | `drr_serialize_1024` | [`REPS`] × `DataRowRecord::to_json` of a 1 KiB-payload record | parses back to the record |
+//! | `drr_parse_1024` | [`REPS`] × `DataRowRecord::from_json` of that record's JSON | equals the record |
 //!
 //! Per-op cost = count / [`REPS`]; the repetition makes one-off costs vanish in the average. Everything else —
 //! factory, KMS, warm-up round trip, sessions, records — is built in the `setup` function and checked in the
@@ -23,15 +28,21 @@
     reason = "gungraun's macros generate undocumented public items"
 )]
 
+use std::future::Future;
 use std::hint::black_box;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use appencryption::CryptoPolicy;
+use appencryption::bench_support::{BenchKey, BenchKeyCache};
 use appencryption::{
     Clock, DataRowRecord, InMemoryMetastore, KeyManagementService, Metastore, MetastoreStats,
     SecureRandom, SeededRandom, Session, SessionFactory, StaticKms,
 };
 use gungraun::{library_benchmark, library_benchmark_group, main};
+use securememory::{MemoryKind, Secret, SecretFactory};
 
 /// Operations per measured region (the `x10` in the gungraun ids).
 const REPS: usize = 10;
@@ -181,12 +192,189 @@ fn cold_encrypt_new_partition_64(f: Fixture) -> Fixture {
     f
 }
 
+const SECRET: &[u8; 32] = b"thisismy32bytesecretthatiwilluse";
+
+fn protected_secret() -> Secret {
+    let factory = SecretFactory::builder().kind(MemoryKind::Protected).build();
+    let secret = factory.new_secret(&mut SECRET.to_owned()).expect("secret");
+    assert!(secret.with_bytes(|b| b == SECRET).expect("open"));
+    secret
+}
+
+fn assert_secret_intact(secret: Secret) {
+    assert!(secret.with_bytes(|b| b == SECRET).expect("open"));
+}
+
+#[library_benchmark]
+#[bench::x10(setup = protected_secret, teardown = assert_secret_intact)]
+fn secret_access_protected_32(secret: Secret) -> Secret {
+    for _ in 0..REPS {
+        black_box(secret.with_bytes(|b| black_box(b[0])).expect("open"));
+    }
+    secret
+}
+
+/// Poll a future that must complete on its first poll.
+fn ready_now<F: Future>(f: F) -> F::Output {
+    match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("a cache hit suspended"),
+    }
+}
+
+/// An intermediate-key cache holding one fresh key. The bench cache runs on the system clock, so the key is created
+/// "now" (to the minute) and stays fresh (the default policy expires keys after 90 days); a hit's path does not
+/// depend on the stamp's value.
+struct KeyCacheFixture {
+    cache: BenchKeyCache,
+    id: Arc<str>,
+    created: i64,
+}
+
+fn warm_key_cache() -> KeyCacheFixture {
+    let cache = BenchKeyCache::intermediate_default_policy().expect("cache");
+    let created = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs()
+            / 60
+            * 60,
+    )
+    .expect("fits i64");
+    cache
+        .insert(
+            "TestKey",
+            BenchKey::test(created, false).expect("key"),
+            None,
+        )
+        .expect("insert");
+    let id: Arc<str> = "TestKey".into();
+    assert!(
+        cache.cached(&id, created).is_some(),
+        "the key must be cached"
+    );
+    KeyCacheFixture { cache, id, created }
+}
+
+fn assert_one_cached_key(f: KeyCacheFixture) {
+    assert_eq!(f.cache.len(), 1, "a hit must not add entries");
+}
+
+#[library_benchmark]
+#[bench::x10(setup = warm_key_cache, teardown = assert_one_cached_key)]
+fn key_cache_hit_warm(f: KeyCacheFixture) -> KeyCacheFixture {
+    for _ in 0..REPS {
+        let key = ready_now(f.cache.get_or_load(&f.id, f.created, || {
+            panic!("the loader must not run on a hit")
+        }))
+        .expect("hit");
+        black_box(key);
+    }
+    f
+}
+
+/// A factory with the session cache on, one partition's session in it.
+struct SessionCacheFixture {
+    factory: SessionFactory,
+    metastore: Arc<InMemoryMetastore>,
+    after_setup: MetastoreStats,
+}
+
+fn warm_session_cache() -> SessionCacheFixture {
+    let rng: Arc<dyn SecureRandom> = Arc::new(SeededRandom::new(SEED));
+    let kms: Arc<dyn KeyManagementService> =
+        Arc::new(StaticKms::with_rng(STATIC_KEY, Arc::clone(&rng)).expect("static KMS"));
+    let metastore = Arc::new(InMemoryMetastore::new());
+    let factory = SessionFactory::builder(
+        SERVICE,
+        PRODUCT,
+        Arc::clone(&metastore) as Arc<dyn Metastore>,
+        kms,
+    )
+    .policy(CryptoPolicy::default().with_session_cache())
+    .rng(rng)
+    .clock(Arc::new(FixedClock))
+    .build()
+    .expect("factory");
+    let session = factory.get_session(PARTITION).expect("session");
+    let record = session.encrypt(&PAYLOAD).expect("encrypt");
+    assert_eq!(session.decrypt(&record).expect("decrypt"), PAYLOAD);
+    drop(session);
+    assert_eq!(factory.cached_sessions(), 1);
+    SessionCacheFixture {
+        after_setup: metastore.stats(),
+        factory,
+        metastore,
+    }
+}
+
+fn assert_session_cache_hit(f: SessionCacheFixture) {
+    assert_eq!(f.factory.cached_sessions(), 1, "hits must not add sessions");
+    assert_eq!(
+        f.metastore.stats(),
+        f.after_setup,
+        "a cached session needs no metastore"
+    );
+}
+
+#[library_benchmark]
+#[bench::x10(setup = warm_session_cache, teardown = assert_session_cache_hit)]
+fn session_cache_hit_warm(f: SessionCacheFixture) -> SessionCacheFixture {
+    for _ in 0..REPS {
+        drop(black_box(
+            f.factory
+                .get_session(black_box(PARTITION))
+                .expect("session"),
+        ));
+    }
+    f
+}
+
+/// A record of a 1 KiB payload from the derandomised warm fixture, and its JSON.
+fn record_1024() -> (DataRowRecord, Vec<u8>) {
+    let f = warm_fixture();
+    let record = f.sessions[0].encrypt(&[0xa5; 1024]).expect("encrypt");
+    let json = record.to_json();
+    assert_eq!(DataRowRecord::from_json(&json).expect("parse"), record);
+    (record, json)
+}
+
+fn assert_record_round_trips((record, json): (DataRowRecord, Vec<u8>)) {
+    assert_eq!(record.to_json(), json);
+}
+
+#[library_benchmark]
+#[bench::x10(setup = record_1024, teardown = assert_record_round_trips)]
+fn drr_serialize_1024(r: (DataRowRecord, Vec<u8>)) -> (DataRowRecord, Vec<u8>) {
+    for _ in 0..REPS {
+        drop(black_box(black_box(&r.0).to_json()));
+    }
+    r
+}
+
+#[library_benchmark]
+#[bench::x10(setup = record_1024, teardown = assert_record_round_trips)]
+fn drr_parse_1024(r: (DataRowRecord, Vec<u8>)) -> (DataRowRecord, Vec<u8>) {
+    for _ in 0..REPS {
+        drop(black_box(
+            DataRowRecord::from_json(black_box(&r.1)).expect("parse"),
+        ));
+    }
+    r
+}
+
 library_benchmark_group!(
     name = icount,
     benchmarks = [
         hot_encrypt_warm_64,
         hot_decrypt_warm_64,
-        cold_encrypt_new_partition_64
+        cold_encrypt_new_partition_64,
+        secret_access_protected_32,
+        key_cache_hit_warm,
+        session_cache_hit_warm,
+        drr_serialize_1024,
+        drr_parse_1024
     ]
 );
 

@@ -17,6 +17,57 @@ pub struct GoResult {
     pub runs: usize,
 }
 
+/// One result line of `go test -bench` output: every `value unit` pair it carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoLine {
+    /// Benchmark name without the `-<GOMAXPROCS>` suffix.
+    pub name: String,
+    /// GOMAXPROCS of the run (1 when there is no suffix).
+    pub cpu: u32,
+    /// Iterations (`b.N`).
+    pub iterations: u64,
+    /// `unit → value`: `ns/op`, `B/op`, `allocs/op`, `MB/s` and any `b.ReportMetric` unit.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// Every benchmark result line of `go test -bench` output, in order. Other lines are ignored.
+pub fn parse_lines(text: &str) -> Vec<GoLine> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        let Some(full) = fields.next().filter(|f| f.starts_with("Benchmark")) else {
+            continue;
+        };
+        let rest: Vec<&str> = fields.collect();
+        let Some(iterations) = rest.first().and_then(|n| n.parse::<u64>().ok()) else {
+            continue;
+        };
+        let metrics: BTreeMap<String, f64> = rest[1..]
+            .chunks(2)
+            .filter_map(|pair| match pair {
+                [v, unit] => v.parse::<f64>().ok().map(|v| (unit.to_string(), v)),
+                _ => None,
+            })
+            .collect();
+        if metrics.is_empty() {
+            continue;
+        }
+        let (name, cpu) = match full.rsplit_once('-') {
+            Some((name, cpu)) if cpu.parse::<u32>().is_ok() => {
+                (name.to_string(), cpu.parse().unwrap_or(1))
+            }
+            _ => (full.to_string(), 1),
+        };
+        out.push(GoLine {
+            name,
+            cpu,
+            iterations,
+            metrics,
+        });
+    }
+    out
+}
+
 /// Parse `go test -bench` output. Lines that are not benchmark results are ignored.
 pub fn parse(text: &str) -> Vec<GoResult> {
     let mut samples: BTreeMap<(String, u32), Vec<f64>> = BTreeMap::new();
@@ -119,6 +170,25 @@ mod tests {
             r.iter()
                 .any(|g| g.name == "BenchmarkHotEncrypt/64" && g.median_ns == 94700.0)
         );
+    }
+
+    #[test]
+    fn parses_every_unit_of_a_line() {
+        let lines = parse_lines(
+            "BenchmarkDRR/parse-2 \t 5000 \t 2100 ns/op \t 487.5 MB/s \t 812 B/record \t 1496 B/op \t 21 allocs/op\n\
+             BenchmarkBroken-2 --- FAIL\nBenchmarkX 10 5 ns/op\n",
+        );
+        assert_eq!(lines.len(), 2);
+        let l = &lines[0];
+        assert_eq!(
+            (l.name.as_str(), l.cpu, l.iterations),
+            ("BenchmarkDRR/parse", 2, 5000)
+        );
+        assert_eq!(l.metrics["ns/op"], 2100.0);
+        assert_eq!(l.metrics["B/record"], 812.0);
+        assert_eq!(l.metrics["allocs/op"], 21.0);
+        assert_eq!(l.metrics.len(), 5);
+        assert_eq!((lines[1].name.as_str(), lines[1].cpu), ("BenchmarkX", 1));
     }
 
     #[test]

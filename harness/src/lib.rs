@@ -3,7 +3,17 @@
 // The lab is not loom-modelled: std locks are fine here (the shim rule is for the library crates).
 #![allow(clippy::disallowed_types)]
 
+pub mod audit;
+pub mod charts;
 pub mod criterion_results;
+pub mod environment;
+pub mod gate;
 pub mod go_bench;
+pub mod interop;
 pub mod parallel;
+pub mod render;
+pub mod results;
+pub mod runner;
+pub mod scenario;
+pub mod stats;
 pub mod zipf;

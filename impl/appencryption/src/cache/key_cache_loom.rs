@@ -70,7 +70,20 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(3);
     }
-    builder.check(f);
+    // Interleavings explored, counted outside the model (a std atomic loom does not see) and printed for
+    // `lab audit` (run with --nocapture).
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&runs);
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f();
+    });
+    println!(
+        "loom-model: {} explored {} interleavings (preemption bound {:?})",
+        std::thread::current().name().unwrap_or("?"),
+        runs.load(std::sync::atomic::Ordering::Relaxed),
+        builder.preemption_bound
+    );
 }
 
 const NOW: u64 = 1_700_000_000;
