@@ -12,17 +12,22 @@ use crate::{EnvelopeKeyRecord, Error};
 #[derive(Debug)]
 pub struct CountingMetastore<M> {
     inner: M,
+    counters: CallCounters,
+}
+
+/// The four call counters behind [`MetastoreStats`], kept by [`CountingMetastore`] and by the in-memory metastore.
+#[derive(Debug)]
+pub(crate) struct CallCounters {
     loads: AtomicU64,
     load_latests: AtomicU64,
     stores: AtomicU64,
     stores_inserted: AtomicU64,
 }
 
-impl<M: Metastore> CountingMetastore<M> {
-    /// Count the calls made to `inner`.
-    pub fn new(inner: M) -> Self {
+impl CallCounters {
+    // Written out rather than derived: loom's model types do not all implement `Default`.
+    pub(crate) fn new() -> Self {
         Self {
-            inner,
             loads: AtomicU64::new(0),
             load_latests: AtomicU64::new(0),
             stores: AtomicU64::new(0),
@@ -30,14 +35,24 @@ impl<M: Metastore> CountingMetastore<M> {
         }
     }
 
-    /// The wrapped metastore.
-    pub fn inner(&self) -> &M {
-        &self.inner
+    pub(crate) fn count_load(&self) {
+        self.loads.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The counts since creation or the last [`reset_stats`](Self::reset_stats). Counters are read one by one;
-    /// take the snapshot while no call is in flight for exact numbers.
-    pub fn stats(&self) -> MetastoreStats {
+    pub(crate) fn count_load_latest(&self) {
+        self.load_latests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One `store` call, and whether it inserted.
+    pub(crate) fn count_store(&self, inserted: bool) {
+        self.stores.fetch_add(1, Ordering::Relaxed);
+        if inserted {
+            self.stores_inserted.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counters are read one by one: take the snapshot while no call is in flight for exact numbers.
+    pub(crate) fn snapshot(&self) -> MetastoreStats {
         MetastoreStats {
             loads: self.loads.load(Ordering::Relaxed),
             load_latests: self.load_latests.load(Ordering::Relaxed),
@@ -46,8 +61,7 @@ impl<M: Metastore> CountingMetastore<M> {
         }
     }
 
-    /// Set every counter back to zero.
-    pub fn reset_stats(&self) {
+    pub(crate) fn reset(&self) {
         for counter in [
             &self.loads,
             &self.load_latests,
@@ -59,15 +73,41 @@ impl<M: Metastore> CountingMetastore<M> {
     }
 }
 
+impl<M: Metastore> CountingMetastore<M> {
+    /// Count the calls made to `inner`.
+    pub fn new(inner: M) -> Self {
+        Self {
+            inner,
+            counters: CallCounters::new(),
+        }
+    }
+
+    /// The wrapped metastore.
+    pub fn inner(&self) -> &M {
+        &self.inner
+    }
+
+    /// The counts since creation or the last [`reset_stats`](Self::reset_stats). Counters are read one by one;
+    /// take the snapshot while no call is in flight for exact numbers.
+    pub fn stats(&self) -> MetastoreStats {
+        self.counters.snapshot()
+    }
+
+    /// Set every counter back to zero.
+    pub fn reset_stats(&self) {
+        self.counters.reset();
+    }
+}
+
 #[async_trait]
 impl<M: Metastore> Metastore for CountingMetastore<M> {
     async fn load(&self, id: &str, created: i64) -> Result<Option<EnvelopeKeyRecord>, Error> {
-        self.loads.fetch_add(1, Ordering::Relaxed);
+        self.counters.count_load();
         self.inner.load(id, created).await
     }
 
     async fn load_latest(&self, id: &str) -> Result<Option<EnvelopeKeyRecord>, Error> {
-        self.load_latests.fetch_add(1, Ordering::Relaxed);
+        self.counters.count_load_latest();
         self.inner.load_latest(id).await
     }
 
@@ -77,12 +117,9 @@ impl<M: Metastore> Metastore for CountingMetastore<M> {
         created: i64,
         record: &EnvelopeKeyRecord,
     ) -> Result<bool, Error> {
-        self.stores.fetch_add(1, Ordering::Relaxed);
-        let inserted = self.inner.store(id, created, record).await?;
-        if inserted {
-            self.stores_inserted.fetch_add(1, Ordering::Relaxed);
-        }
-        Ok(inserted)
+        let result = self.inner.store(id, created, record).await;
+        self.counters.count_store(matches!(result, Ok(true)));
+        result
     }
 
     fn region_suffix(&self) -> Option<&str> {

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 
 use super::Metastore;
-use crate::sync::{AtomicU64, Ordering, RwLock};
+use super::counting::CallCounters;
+use crate::sync::RwLock;
 use crate::{EnvelopeKeyRecord, Error};
 
 /// A [`Metastore`] in process memory: `id → (created → record)` under a read-write lock.
@@ -16,10 +17,7 @@ use crate::{EnvelopeKeyRecord, Error};
 /// evicted. Every call is counted (see [`stats`](Self::stats)) so tests and the lab can report metastore traffic.
 pub struct InMemoryMetastore {
     records: RwLock<HashMap<String, BTreeMap<i64, EnvelopeKeyRecord>>>,
-    loads: AtomicU64,
-    load_latests: AtomicU64,
-    stores: AtomicU64,
-    stores_inserted: AtomicU64,
+    counters: CallCounters,
 }
 
 /// A snapshot of the call counters of an [`InMemoryMetastore`] or a [`CountingMetastore`](super::CountingMetastore).
@@ -57,10 +55,7 @@ impl InMemoryMetastore {
         // Written out rather than derived: loom's model types do not all implement `Default`.
         Self {
             records: RwLock::new(HashMap::new()),
-            loads: AtomicU64::new(0),
-            load_latests: AtomicU64::new(0),
-            stores: AtomicU64::new(0),
-            stores_inserted: AtomicU64::new(0),
+            counters: CallCounters::new(),
         }
     }
 
@@ -69,24 +64,12 @@ impl InMemoryMetastore {
     /// Counters are read one by one, so a snapshot taken while other tasks are calling the metastore may mix
     /// moments; take it when traffic is quiescent for exact numbers.
     pub fn stats(&self) -> MetastoreStats {
-        MetastoreStats {
-            loads: self.loads.load(Ordering::Relaxed),
-            load_latests: self.load_latests.load(Ordering::Relaxed),
-            stores: self.stores.load(Ordering::Relaxed),
-            stores_inserted: self.stores_inserted.load(Ordering::Relaxed),
-        }
+        self.counters.snapshot()
     }
 
     /// Set all call counters back to zero (stored records are kept).
     pub fn reset_stats(&self) {
-        for counter in [
-            &self.loads,
-            &self.load_latests,
-            &self.stores,
-            &self.stores_inserted,
-        ] {
-            counter.store(0, Ordering::Relaxed);
-        }
+        self.counters.reset();
     }
 
     /// The number of records stored, over all ids.
@@ -112,7 +95,7 @@ fn returned(id: &str, record: &EnvelopeKeyRecord) -> EnvelopeKeyRecord {
 #[async_trait]
 impl Metastore for InMemoryMetastore {
     async fn load(&self, id: &str, created: i64) -> Result<Option<EnvelopeKeyRecord>, Error> {
-        self.loads.fetch_add(1, Ordering::Relaxed);
+        self.counters.count_load();
         let records = self.records.read();
         Ok(records
             .get(id)
@@ -121,7 +104,7 @@ impl Metastore for InMemoryMetastore {
     }
 
     async fn load_latest(&self, id: &str) -> Result<Option<EnvelopeKeyRecord>, Error> {
-        self.load_latests.fetch_add(1, Ordering::Relaxed);
+        self.counters.count_load_latest();
         let records = self.records.read();
         Ok(records
             .get(id)
@@ -135,14 +118,16 @@ impl Metastore for InMemoryMetastore {
         created: i64,
         record: &EnvelopeKeyRecord,
     ) -> Result<bool, Error> {
-        self.stores.fetch_add(1, Ordering::Relaxed);
         let mut records = self.records.write();
-        let Entry::Vacant(slot) = records.entry(id.to_owned()).or_default().entry(created) else {
-            return Ok(false);
+        let inserted = match records.entry(id.to_owned()).or_default().entry(created) {
+            Entry::Vacant(slot) => {
+                slot.insert(returned(id, record));
+                true
+            }
+            Entry::Occupied(_) => false,
         };
-        slot.insert(returned(id, record));
         drop(records);
-        self.stores_inserted.fetch_add(1, Ordering::Relaxed);
-        Ok(true)
+        self.counters.count_store(inserted);
+        Ok(inserted)
     }
 }
