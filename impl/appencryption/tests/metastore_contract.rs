@@ -561,113 +561,104 @@ mod contract {
     }
 }
 
+/// One contract test for one backend: build the backend's fixture (or skip loudly when its server is not
+/// configured), run the check on it, drop what it created.
+macro_rules! contract_case {
+    (#[$test:meta] $backend:ident::$name:ident(|$f:ident| $check:expr)) => {
+        #[$test]
+        async fn $name() {
+            let Some($f) = super::$backend().await else {
+                return;
+            };
+            $check.await;
+            $f.cleanup().await;
+        }
+    };
+}
+
 /// Instantiate every contract test for one backend.
 macro_rules! contract_suite {
     ($backend:ident) => {
         mod $backend {
             use super::*;
 
-            #[tokio::test]
-            async fn load_missing_is_none() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::load_missing_is_none(&*f.store).await;
-                f.cleanup().await;
-            }
+            contract_case!(
+                #[tokio::test]
+                $backend::load_missing_is_none(|f| contract::load_missing_is_none(&*f.store))
+            );
 
-            #[tokio::test]
-            async fn store_then_load_returns_the_record_with_its_id() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::store_then_load_returns_the_record_with_its_id(&*f.store).await;
-                f.cleanup().await;
-            }
+            contract_case!(
+                #[tokio::test]
+                $backend::store_then_load_returns_the_record_with_its_id(|f| {
+                    contract::store_then_load_returns_the_record_with_its_id(&*f.store)
+                })
+            );
 
-            #[tokio::test]
-            async fn store_duplicate_is_false_and_keeps_the_original() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::store_duplicate_is_false_and_keeps_the_original(&*f.store).await;
-                f.cleanup().await;
-            }
+            contract_case!(
+                #[tokio::test]
+                $backend::store_duplicate_is_false_and_keeps_the_original(|f| {
+                    contract::store_duplicate_is_false_and_keeps_the_original(&*f.store)
+                })
+            );
 
-            #[tokio::test]
-            async fn load_latest_picks_the_greatest_created() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::load_latest_picks_the_greatest_created(&*f.store).await;
-                f.cleanup().await;
-            }
+            contract_case!(
+                #[tokio::test]
+                $backend::load_latest_picks_the_greatest_created(|f| {
+                    contract::load_latest_picks_the_greatest_created(&*f.store)
+                })
+            );
 
-            #[tokio::test]
-            async fn different_ids_are_isolated() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::different_ids_are_isolated(&*f.store).await;
-                f.cleanup().await;
-            }
-
-            #[tokio::test]
-            async fn revoked_records_round_trip() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::revoked_records_round_trip(&*f.store).await;
-                f.cleanup().await;
-            }
-
-            #[tokio::test]
-            async fn created_before_1970_and_around_2038() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::created_before_1970_and_around_2038(&*f.store, f.created_range.clone())
-                    .await;
-                f.cleanup().await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn concurrent_stores_of_one_key_have_exactly_one_winner() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::concurrent_stores_of_one_key_have_exactly_one_winner(Arc::clone(
-                    &f.store,
+            contract_case!(
+                #[tokio::test]
+                $backend::different_ids_are_isolated(|f| contract::different_ids_are_isolated(
+                    &*f.store
                 ))
-                .await;
-                f.cleanup().await;
-            }
+            );
 
-            #[tokio::test]
-            async fn spec_2_8_rows_read_back_field_for_field() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::spec_2_8_rows_read_back_field_for_field(&*f.store).await;
-                f.cleanup().await;
-            }
+            contract_case!(
+                #[tokio::test]
+                $backend::revoked_records_round_trip(|f| contract::revoked_records_round_trip(
+                    &*f.store
+                ))
+            );
 
-            #[tokio::test]
-            async fn no_region_suffix() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::no_region_suffix(&*f.store).await;
-                f.cleanup().await;
-            }
-            #[tokio::test]
-            async fn unicode_long_and_near_identical_ids_are_distinct_keys() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                contract::unicode_long_and_near_identical_ids_are_distinct_keys(&*f.store).await;
-                f.cleanup().await;
-            }
+            contract_case!(
+                #[tokio::test]
+                $backend::created_before_1970_and_around_2038(|f| {
+                    contract::created_before_1970_and_around_2038(
+                        &*f.store,
+                        f.created_range.clone(),
+                    )
+                })
+            );
+
+            contract_case!(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                $backend::concurrent_stores_of_one_key_have_exactly_one_winner(|f| {
+                    contract::concurrent_stores_of_one_key_have_exactly_one_winner(Arc::clone(
+                        &f.store,
+                    ))
+                })
+            );
+
+            contract_case!(
+                #[tokio::test]
+                $backend::spec_2_8_rows_read_back_field_for_field(|f| {
+                    contract::spec_2_8_rows_read_back_field_for_field(&*f.store)
+                })
+            );
+
+            contract_case!(
+                #[tokio::test]
+                $backend::no_region_suffix(|f| contract::no_region_suffix(&*f.store))
+            );
+
+            contract_case!(
+                #[tokio::test]
+                $backend::unicode_long_and_near_identical_ids_are_distinct_keys(|f| {
+                    contract::unicode_long_and_near_identical_ids_are_distinct_keys(&*f.store)
+                })
+            );
         }
     };
 }
@@ -676,14 +667,12 @@ macro_rules! contract_suite {
 macro_rules! malformed_row_test {
     ($module:ident, $backend:ident) => {
         mod $module {
-            #[tokio::test]
-            async fn malformed_row_is_a_clear_error_not_a_panic() {
-                let Some(f) = super::$backend().await else {
-                    return;
-                };
-                super::contract::malformed_row_is_a_clear_error_not_a_panic(&f).await;
-                f.cleanup().await;
-            }
+            contract_case!(
+                #[tokio::test]
+                $backend::malformed_row_is_a_clear_error_not_a_panic(|f| {
+                    super::contract::malformed_row_is_a_clear_error_not_a_panic(&f)
+                })
+            );
         }
     };
 }
