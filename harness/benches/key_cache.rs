@@ -235,33 +235,45 @@ fn get_or_load_read_existing_key(c: &mut Criterion) {
 
 fn get_or_load_write_same_key(c: &mut Criterion) {
     bench(c, "get_or_load_multiple_threads_write_same_key", |iters| {
-        let created = *CREATED;
-        let cache = new_cache();
-        let id: Arc<str> = TEST_KEY.into();
-        let loads = AtomicU64::new(0);
-        let elapsed = run_parallel(iters, workers(), |_| {
-            || {
-                let loader = || {
-                    loads.fetch_add(1, Ordering::Relaxed);
-                    thread::sleep(LOADER_DELAY);
-                    BenchKey::test(created, false)
-                };
-                block_on(cache.get_or_load(&id, created, loader)).expect("load");
-                let latest = cache
-                    .cached_latest(&id)
-                    .expect("the latest mapping names the loaded key");
-                assert_eq!(latest.created(), created);
-            }
-        });
-        if iters > 0 {
-            assert_eq!(
-                loads.load(Ordering::Relaxed),
-                1,
-                "single flight: one load for one key"
-            );
-        }
-        elapsed
+        write_same_key(iters, |cache, id, created, loader| {
+            block_on(cache.get_or_load(id, created, loader)).expect("load");
+        })
     });
+}
+
+/// Go's `…MultipleThreadsWriteSameKey` (both lookups): every worker asks an empty cache for one key through
+/// `lookup`, whose loader is slow and counted. Single flight: the loader runs once, and afterwards the latest
+/// mapping names the loaded key.
+fn write_same_key(
+    iters: u64,
+    lookup: impl Fn(&BenchKeyCache, &Arc<str>, i64, &dyn Fn() -> Result<BenchKey, Error>) + Sync,
+) -> Duration {
+    let created = *CREATED;
+    let cache = new_cache();
+    let id: Arc<str> = TEST_KEY.into();
+    let loads = AtomicU64::new(0);
+    let elapsed = run_parallel(iters, workers(), |_| {
+        || {
+            let loader = || {
+                loads.fetch_add(1, Ordering::Relaxed);
+                thread::sleep(LOADER_DELAY);
+                BenchKey::test(created, false)
+            };
+            lookup(&cache, &id, created, &loader);
+            let latest = cache
+                .cached_latest(&id)
+                .expect("the latest mapping names the loaded key");
+            assert_eq!(latest.created(), created);
+        }
+    });
+    if iters > 0 {
+        assert_eq!(
+            loads.load(Ordering::Relaxed),
+            1,
+            "single flight: one load for one key"
+        );
+    }
+    elapsed
 }
 
 fn get_or_load_write_unique_keys(c: &mut Criterion) {
@@ -420,32 +432,9 @@ fn get_or_load_latest_write_same_key(c: &mut Criterion) {
         c,
         "get_or_load_latest_multiple_threads_write_same_key",
         |iters| {
-            let created = *CREATED;
-            let cache = new_cache();
-            let id: Arc<str> = TEST_KEY.into();
-            let loads = AtomicU64::new(0);
-            let elapsed = run_parallel(iters, workers(), |_| {
-                || {
-                    let loader = || {
-                        loads.fetch_add(1, Ordering::Relaxed);
-                        thread::sleep(LOADER_DELAY);
-                        BenchKey::test(created, false)
-                    };
-                    block_on(cache.get_or_load_latest(&id, loader)).expect("load");
-                    let latest = cache
-                        .cached_latest(&id)
-                        .expect("the latest mapping names the loaded key");
-                    assert_eq!(latest.created(), created);
-                }
-            });
-            if iters > 0 {
-                assert_eq!(
-                    loads.load(Ordering::Relaxed),
-                    1,
-                    "single flight: one load for one key"
-                );
-            }
-            elapsed
+            write_same_key(iters, |cache, id, _, loader| {
+                block_on(cache.get_or_load_latest(id, loader)).expect("load");
+            })
         },
     );
 }
