@@ -8,7 +8,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	mathrand "math/rand"
@@ -17,17 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"asherahlab/go-baseline/internal/benchkit"
 	"github.com/godaddy/asherah/go/appencryption"
-	"github.com/godaddy/asherah/go/appencryption/pkg/crypto/aead"
-	"github.com/godaddy/asherah/go/appencryption/pkg/kms"
 	"github.com/godaddy/asherah/go/appencryption/pkg/persistence"
 )
 
 const (
-	product          = "enclibrary"
-	service          = "asherah"
-	partitionID      = "123456"
-	staticKey        = "thisIsAStaticMasterKeyForTesting"
 	payloadSizeBytes = 100
 
 	// Zipf parameters for partition draws: P(k) ∝ (v + k)^-s for k in [0, imax], imax = 32 × the default session
@@ -38,13 +32,12 @@ const (
 )
 
 var (
-	crypto = aead.NewAES256GCM()
 	// One metastore and one default-policy config shared by every benchmark in the process, as upstream does: keys
 	// created by one benchmark are reused by the next.
 	sharedMetastore = persistence.NewMemoryMetastore()
 	sharedConfig    = &appencryption.Config{
-		Service: service,
-		Product: product,
+		Service: benchkit.Service,
+		Product: benchkit.Product,
 		Policy:  appencryption.NewCryptoPolicy(),
 	}
 	// Seed of every Zipf generator. Upstream uses the process start time in ns; ZIPF_SEED pins it so a Rust run can
@@ -77,43 +70,10 @@ func newZipf() func() uint64 {
 	return mathrand.NewZipf(mathrand.New(mathrand.NewSource(zipfSeed)), zipfS, zipfV, zipfIMax).Uint64
 }
 
-func randomPayload(n int) []byte {
-	buf := make([]byte, n)
-	_, _ = rand.Read(buf) // crypto/rand.Read never returns an error (Go ≥ 1.24); it aborts the process instead.
-
-	return buf
-}
-
-func newStaticKMS(b *testing.B) *kms.StaticKMS {
-	b.Helper()
-
-	km, err := kms.NewStatic(staticKey, crypto)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	b.Cleanup(km.Close)
-
-	return km
-}
-
-func newFactory(config *appencryption.Config, ms appencryption.Metastore, km appencryption.KeyManagementService) *appencryption.SessionFactory {
-	return appencryption.NewSessionFactory(config, ms, km, crypto)
-}
-
-func closeFactory(b *testing.B, f *appencryption.SessionFactory) {
-	b.Helper()
-	b.Cleanup(func() {
-		if err := f.Close(); err != nil {
-			b.Error(err)
-		}
-	})
-}
-
 func sessionCacheConfig(opts ...appencryption.PolicyOption) *appencryption.Config {
 	return &appencryption.Config{
-		Service: service,
-		Product: product,
+		Service: benchkit.Service,
+		Product: benchkit.Product,
 		Policy:  appencryption.NewCryptoPolicy(append([]appencryption.PolicyOption{appencryption.WithSessionCache()}, opts...)...),
 	}
 }
@@ -145,7 +105,7 @@ func encryptDecrypt(ctx context.Context, f *appencryption.SessionFactory, partit
 
 // newFactoryEncryptDecrypt is the multi-factory body: a brand-new factory (cold SK cache) per operation.
 func newFactoryEncryptDecrypt(ctx context.Context, km appencryption.KeyManagementService, partition string, payload []byte) error {
-	f := newFactory(sharedConfig, sharedMetastore, km)
+	f := benchkit.NewFactory(sharedConfig, sharedMetastore, km)
 	opErr := encryptDecrypt(ctx, f, partition, payload)
 
 	return errors.Join(opErr, f.Close())
@@ -163,18 +123,20 @@ func verify(b *testing.B, op func() error) {
 // Benchmark_Encrypt: sequential, one factory, one session; b.N payloads generated before the timer; Encrypt only.
 func Benchmark_Encrypt(b *testing.B) {
 	ctx := context.Background()
-	km := newStaticKMS(b)
-	f := newFactory(sharedConfig, sharedMetastore, km)
-	closeFactory(b, f)
+	km := benchkit.NewStaticKMS(b)
+	f := benchkit.NewFactory(sharedConfig, sharedMetastore, km)
+	benchkit.CloseFactory(b, f)
 
-	verify(b, func() error { return encryptDecrypt(ctx, f, partitionID, randomPayload(payloadSizeBytes)) })
+	verify(b, func() error {
+		return encryptDecrypt(ctx, f, benchkit.PartitionID, benchkit.RandomPayload(payloadSizeBytes))
+	})
 
 	payloads := make([][]byte, b.N)
 	for i := range payloads {
-		payloads[i] = randomPayload(payloadSizeBytes)
+		payloads[i] = benchkit.RandomPayload(payloadSizeBytes)
 	}
 
-	sess, err := f.GetSession(partitionID)
+	sess, err := f.GetSession(benchkit.PartitionID)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -192,16 +154,16 @@ func Benchmark_Encrypt(b *testing.B) {
 // Benchmark_EncryptDecrypt_MultiFactorySamePartition: parallel; every op builds a new factory for partition 123456.
 func Benchmark_EncryptDecrypt_MultiFactorySamePartition(b *testing.B) {
 	ctx := context.Background()
-	km := newStaticKMS(b)
+	km := benchkit.NewStaticKMS(b)
 
 	verify(b, func() error {
-		return newFactoryEncryptDecrypt(ctx, km, partitionID, randomPayload(payloadSizeBytes))
+		return newFactoryEncryptDecrypt(ctx, km, benchkit.PartitionID, benchkit.RandomPayload(payloadSizeBytes))
 	})
 	b.ResetTimer()
 
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := newFactoryEncryptDecrypt(ctx, km, partitionID, randomPayload(payloadSizeBytes)); err != nil {
+			if err := newFactoryEncryptDecrypt(ctx, km, benchkit.PartitionID, benchkit.RandomPayload(payloadSizeBytes)); err != nil {
 				b.Error(err)
 				return
 			}
@@ -213,10 +175,10 @@ func Benchmark_EncryptDecrypt_MultiFactorySamePartition(b *testing.B) {
 // 123456_<zipf>. Like upstream, each goroutine also stops after b.N of its own iterations.
 func Benchmark_EncryptDecrypt_MultiFactoryUniquePartition(b *testing.B) {
 	ctx := context.Background()
-	km := newStaticKMS(b)
+	km := benchkit.NewStaticKMS(b)
 
 	verify(b, func() error {
-		return newFactoryEncryptDecrypt(ctx, km, fmt.Sprintf("%s_%d", partitionID, newZipf()()), randomPayload(payloadSizeBytes))
+		return newFactoryEncryptDecrypt(ctx, km, fmt.Sprintf("%s_%d", benchkit.PartitionID, newZipf()()), benchkit.RandomPayload(payloadSizeBytes))
 	})
 	b.ResetTimer()
 
@@ -224,8 +186,8 @@ func Benchmark_EncryptDecrypt_MultiFactoryUniquePartition(b *testing.B) {
 		zipf := newZipf()
 
 		for i := 0; i < b.N && pb.Next(); i++ {
-			partition := fmt.Sprintf("%s_%d", partitionID, zipf())
-			if err := newFactoryEncryptDecrypt(ctx, km, partition, randomPayload(payloadSizeBytes)); err != nil {
+			partition := fmt.Sprintf("%s_%d", benchkit.PartitionID, zipf())
+			if err := newFactoryEncryptDecrypt(ctx, km, partition, benchkit.RandomPayload(payloadSizeBytes)); err != nil {
 				b.Error(err)
 				return
 			}
@@ -237,12 +199,12 @@ func Benchmark_EncryptDecrypt_MultiFactoryUniquePartition(b *testing.B) {
 // partition 123456_<zipf> per op.
 func Benchmark_EncryptDecrypt_SameFactoryUniquePartition(b *testing.B) {
 	ctx := context.Background()
-	km := newStaticKMS(b)
-	f := newFactory(sharedConfig, persistence.NewMemoryMetastore(), km)
-	closeFactory(b, f)
+	km := benchkit.NewStaticKMS(b)
+	f := benchkit.NewFactory(sharedConfig, persistence.NewMemoryMetastore(), km)
+	benchkit.CloseFactory(b, f)
 
 	verify(b, func() error {
-		return encryptDecrypt(ctx, f, fmt.Sprintf("%s_%d", partitionID, newZipf()()), randomPayload(payloadSizeBytes))
+		return encryptDecrypt(ctx, f, fmt.Sprintf("%s_%d", benchkit.PartitionID, newZipf()()), benchkit.RandomPayload(payloadSizeBytes))
 	})
 	b.ResetTimer()
 
@@ -250,8 +212,8 @@ func Benchmark_EncryptDecrypt_SameFactoryUniquePartition(b *testing.B) {
 		zipf := newZipf()
 
 		for pb.Next() {
-			partition := fmt.Sprintf("%s_%d", partitionID, zipf())
-			if err := encryptDecrypt(ctx, f, partition, randomPayload(payloadSizeBytes)); err != nil {
+			partition := fmt.Sprintf("%s_%d", benchkit.PartitionID, zipf())
+			if err := encryptDecrypt(ctx, f, partition, benchkit.RandomPayload(payloadSizeBytes)); err != nil {
 				b.Error(err)
 				return
 			}
@@ -263,12 +225,12 @@ func Benchmark_EncryptDecrypt_SameFactoryUniquePartition(b *testing.B) {
 // cache on (capacity 1000, default 2 h expiry, default slru policy) over the shared metastore; partition <zipf>.
 func Benchmark_EncryptDecrypt_SameFactoryUniquePartition_WithSessionCache(b *testing.B) {
 	ctx := context.Background()
-	km := newStaticKMS(b)
-	f := newFactory(sessionCacheConfig(appencryption.WithSessionCacheMaxSize(1000)), sharedMetastore, km)
-	closeFactory(b, f)
+	km := benchkit.NewStaticKMS(b)
+	f := benchkit.NewFactory(sessionCacheConfig(appencryption.WithSessionCacheMaxSize(1000)), sharedMetastore, km)
+	benchkit.CloseFactory(b, f)
 
 	verify(b, func() error {
-		return encryptDecrypt(ctx, f, strconv.FormatUint(newZipf()(), 10), randomPayload(payloadSizeBytes))
+		return encryptDecrypt(ctx, f, strconv.FormatUint(newZipf()(), 10), benchkit.RandomPayload(payloadSizeBytes))
 	})
 	b.ResetTimer()
 
@@ -276,7 +238,7 @@ func Benchmark_EncryptDecrypt_SameFactoryUniquePartition_WithSessionCache(b *tes
 		zipf := newZipf()
 
 		for pb.Next() {
-			if err := encryptDecrypt(ctx, f, strconv.FormatUint(zipf(), 10), randomPayload(payloadSizeBytes)); err != nil {
+			if err := encryptDecrypt(ctx, f, strconv.FormatUint(zipf(), 10), benchkit.RandomPayload(payloadSizeBytes)); err != nil {
 				b.Error(err)
 				return
 			}
@@ -296,16 +258,18 @@ func Benchmark_EncryptDecrypt_SameFactorySamePartition_WithSessionCache(b *testi
 
 func benchSameFactorySamePartition(b *testing.B, config *appencryption.Config) {
 	ctx := context.Background()
-	km := newStaticKMS(b)
-	f := newFactory(config, sharedMetastore, km)
-	closeFactory(b, f)
+	km := benchkit.NewStaticKMS(b)
+	f := benchkit.NewFactory(config, sharedMetastore, km)
+	benchkit.CloseFactory(b, f)
 
-	verify(b, func() error { return encryptDecrypt(ctx, f, partitionID, randomPayload(payloadSizeBytes)) })
+	verify(b, func() error {
+		return encryptDecrypt(ctx, f, benchkit.PartitionID, benchkit.RandomPayload(payloadSizeBytes))
+	})
 	b.ResetTimer()
 
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := encryptDecrypt(ctx, f, partitionID, randomPayload(payloadSizeBytes)); err != nil {
+			if err := encryptDecrypt(ctx, f, benchkit.PartitionID, benchkit.RandomPayload(payloadSizeBytes)); err != nil {
 				b.Error(err)
 				return
 			}

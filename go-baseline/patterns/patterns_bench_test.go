@@ -10,55 +10,40 @@
 package patterns
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"strconv"
 	"testing"
 
+	"asherahlab/go-baseline/internal/benchkit"
 	"github.com/godaddy/asherah/go/appencryption"
 	"github.com/godaddy/asherah/go/appencryption/pkg/cache"
-	"github.com/godaddy/asherah/go/appencryption/pkg/crypto/aead"
 	"github.com/godaddy/asherah/go/appencryption/pkg/kms"
 	"github.com/godaddy/asherah/go/appencryption/pkg/persistence"
 )
 
 const (
-	product     = "enclibrary"
-	service     = "asherah"
-	partitionID = "123456"
-	staticKey   = "thisIsAStaticMasterKeyForTesting"
 	// lruCapacity is the key and session caches' default capacity.
 	lruCapacity = 1000
 	// recordPayloadSize is the payload size of the records the serialization and size benchmarks use.
 	recordPayloadSize = 1024
 )
 
-var crypto = aead.NewAES256GCM()
-
-func randomPayload(n int) []byte {
-	buf := make([]byte, n)
-	_, _ = rand.Read(buf) // crypto/rand.Read never returns an error (Go ≥ 1.24).
-
-	return buf
-}
-
 // newFactory builds a factory over a private in-memory metastore; closed when the benchmark ends.
 func newFactory(b *testing.B, opts ...appencryption.PolicyOption) *appencryption.SessionFactory {
 	b.Helper()
 
-	km, err := kms.NewStatic(staticKey, crypto)
+	km, err := kms.NewStatic(benchkit.StaticKey, benchkit.Crypto)
 	if err != nil {
 		b.Fatal(err)
 	}
 
 	config := &appencryption.Config{
-		Service: service,
-		Product: product,
+		Service: benchkit.Service,
+		Product: benchkit.Product,
 		Policy:  appencryption.NewCryptoPolicy(opts...),
 	}
-	f := appencryption.NewSessionFactory(config, persistence.NewMemoryMetastore(), km, crypto)
+	f := appencryption.NewSessionFactory(config, persistence.NewMemoryMetastore(), km, benchkit.Crypto)
 	b.Cleanup(func() {
 		if err := f.Close(); err != nil {
 			b.Error(err)
@@ -69,47 +54,16 @@ func newFactory(b *testing.B, opts ...appencryption.PolicyOption) *appencryption
 	return f
 }
 
-// warmSession returns an open session of partitionID whose keys are cached (one round trip done) and the record
-// of that round trip.
-func warmSession(b *testing.B, f *appencryption.SessionFactory, payload []byte) (*appencryption.Session, *appencryption.DataRowRecord) {
-	b.Helper()
-
-	ctx := context.Background()
-
-	sess, err := f.GetSession(partitionID)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	b.Cleanup(func() { _ = sess.Close() })
-
-	drr, err := sess.Encrypt(ctx, payload)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	got, err := sess.Decrypt(ctx, *drr)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	if !bytes.Equal(got, payload) {
-		b.Fatal("round trip returned a different payload")
-	}
-
-	return sess, drr
-}
-
 // BenchmarkSessionCacheGet: GetSession + Close of a partition already in the session cache (the analysis's
 // "session-cache lookup"). Rust: patterns/session_cache_get.
 func BenchmarkSessionCacheGet(b *testing.B) {
 	f := newFactory(b, appencryption.WithSessionCache())
-	warmSession(b, f, randomPayload(64))
+	benchkit.WarmSession(b, f, benchkit.RandomPayload(64))
 
 	b.ResetTimer()
 
 	for i := 0; i < b.N; i++ {
-		s, err := f.GetSession(partitionID)
+		s, err := f.GetSession(benchkit.PartitionID)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -124,12 +78,12 @@ func BenchmarkSessionCacheGet(b *testing.B) {
 // key id strings and a session each time (the analysis's "partition-id strings"). Rust: partition/build_session.
 func BenchmarkGetSessionNoCache(b *testing.B) {
 	f := newFactory(b)
-	warmSession(b, f, randomPayload(64))
+	benchkit.WarmSession(b, f, benchkit.RandomPayload(64))
 
 	b.ResetTimer()
 
 	for i := 0; i < b.N; i++ {
-		s, err := f.GetSession(partitionID)
+		s, err := f.GetSession(benchkit.PartitionID)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -179,8 +133,8 @@ func BenchmarkEncrypt(b *testing.B) {
 	for _, size := range []int{64, recordPayloadSize} {
 		b.Run(strconv.Itoa(size), func(b *testing.B) {
 			ctx := context.Background()
-			payload := randomPayload(size)
-			sess, _ := warmSession(b, newFactory(b), payload)
+			payload := benchkit.RandomPayload(size)
+			sess, _ := benchkit.WarmSession(b, newFactory(b), payload)
 
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -200,8 +154,8 @@ func BenchmarkDecrypt(b *testing.B) {
 	for _, size := range []int{64, recordPayloadSize} {
 		b.Run(strconv.Itoa(size), func(b *testing.B) {
 			ctx := context.Background()
-			payload := randomPayload(size)
-			sess, drr := warmSession(b, newFactory(b), payload)
+			payload := benchkit.RandomPayload(size)
+			sess, drr := benchkit.WarmSession(b, newFactory(b), payload)
 
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -219,8 +173,8 @@ func BenchmarkDecrypt(b *testing.B) {
 // keys cached): the analysis's "lock contention" on shared key access. Run with -cpu 1,2,4 for the scaling chart.
 // Rust: patterns/shared_session_encrypt/<threads>.
 func BenchmarkSharedSessionEncrypt(b *testing.B) {
-	payload := randomPayload(64)
-	sess, _ := warmSession(b, newFactory(b), payload)
+	payload := benchkit.RandomPayload(64)
+	sess, _ := benchkit.WarmSession(b, newFactory(b), payload)
 
 	b.ResetTimer()
 
@@ -240,7 +194,7 @@ func BenchmarkSharedSessionEncrypt(b *testing.B) {
 // analysis's "error path"). Rust: patterns/decrypt_tampered/64.
 func BenchmarkDecryptTampered(b *testing.B) {
 	ctx := context.Background()
-	sess, drr := warmSession(b, newFactory(b), randomPayload(64))
+	sess, drr := benchkit.WarmSession(b, newFactory(b), benchkit.RandomPayload(64))
 
 	tampered := *drr
 	tampered.Data = append([]byte(nil), drr.Data...)
@@ -264,7 +218,7 @@ func BenchmarkDecryptTampered(b *testing.B) {
 func drrOf(b *testing.B) *appencryption.DataRowRecord {
 	b.Helper()
 
-	_, drr := warmSession(b, newFactory(b), randomPayload(recordPayloadSize))
+	_, drr := benchkit.WarmSession(b, newFactory(b), benchkit.RandomPayload(recordPayloadSize))
 
 	return drr
 }
@@ -316,10 +270,10 @@ func ekr(b *testing.B) *appencryption.EnvelopeKeyRecord {
 	drr := drrOf(b)
 
 	return &appencryption.EnvelopeKeyRecord{
-		ID:            "_IK_" + partitionID + "_" + service + "_" + product,
+		ID:            "_IK_" + benchkit.PartitionID + "_" + benchkit.Service + "_" + benchkit.Product,
 		Created:       drr.Key.Created,
 		EncryptedKey:  drr.Key.EncryptedKey,
-		ParentKeyMeta: &appencryption.KeyMeta{ID: "_SK_" + service + "_" + product, Created: drr.Key.Created},
+		ParentKeyMeta: &appencryption.KeyMeta{ID: "_SK_" + benchkit.Service + "_" + benchkit.Product, Created: drr.Key.Created},
 	}
 }
 

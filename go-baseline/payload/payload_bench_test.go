@@ -9,103 +9,36 @@ package payload
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"strconv"
 	"testing"
 
+	"asherahlab/go-baseline/internal/benchkit"
 	"github.com/godaddy/asherah/go/appencryption"
-	"github.com/godaddy/asherah/go/appencryption/pkg/crypto/aead"
-	"github.com/godaddy/asherah/go/appencryption/pkg/kms"
 	"github.com/godaddy/asherah/go/appencryption/pkg/persistence"
 )
 
-const (
-	product     = "enclibrary"
-	service     = "asherah"
-	partitionID = "123456"
-	staticKey   = "thisIsAStaticMasterKeyForTesting"
-)
-
-var crypto = aead.NewAES256GCM()
-
-func randomPayload(n int) []byte {
-	buf := make([]byte, n)
-	_, _ = rand.Read(buf) // crypto/rand.Read never returns an error (Go ≥ 1.24); it aborts the process instead.
-
-	return buf
-}
-
-func newStaticKMS(b *testing.B) *kms.StaticKMS {
+// warmSession returns a warm session (benchkit.WarmSession) of a factory over a private in-memory metastore, both
+// closed when the benchmark ends.
+func warmSession(b *testing.B, payload []byte) (*appencryption.Session, *appencryption.DataRowRecord) {
 	b.Helper()
 
-	km, err := kms.NewStatic(staticKey, crypto)
-	if err != nil {
-		b.Fatal(err)
-	}
+	config := &appencryption.Config{Service: benchkit.Service, Product: benchkit.Product, Policy: appencryption.NewCryptoPolicy()}
+	f := benchkit.NewFactory(config, persistence.NewMemoryMetastore(), benchkit.NewStaticKMS(b))
+	benchkit.CloseFactory(b, f)
 
-	b.Cleanup(km.Close)
-
-	return km
-}
-
-func newFactory(config *appencryption.Config, ms appencryption.Metastore, km appencryption.KeyManagementService) *appencryption.SessionFactory {
-	return appencryption.NewSessionFactory(config, ms, km, crypto)
-}
-
-func closeFactory(b *testing.B, f *appencryption.SessionFactory) {
-	b.Helper()
-	b.Cleanup(func() {
-		if err := f.Close(); err != nil {
-			b.Error(err)
-		}
-	})
+	return benchkit.WarmSession(b, f, payload)
 }
 
 // hotPayloadSizes are the payload sizes (bytes) of the hot-path series; sub-benchmark names are the sizes.
 var hotPayloadSizes = []int{64, 1024, 16384}
-
-// warmSession returns a session whose SK and IK are cached (one encrypt/decrypt round trip done) on a private
-// metastore, closed when the benchmark ends.
-func warmSession(b *testing.B, payload []byte) (*appencryption.Session, *appencryption.DataRowRecord) {
-	b.Helper()
-
-	ctx := context.Background()
-	km := newStaticKMS(b)
-	f := newFactory(&appencryption.Config{Service: service, Product: product, Policy: appencryption.NewCryptoPolicy()},
-		persistence.NewMemoryMetastore(), km)
-	closeFactory(b, f)
-
-	sess, err := f.GetSession(partitionID)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	b.Cleanup(func() { _ = sess.Close() })
-
-	drr, err := sess.Encrypt(ctx, payload)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	got, err := sess.Decrypt(ctx, *drr)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	if !bytes.Equal(got, payload) {
-		b.Fatal("round trip before timing: decrypted payload differs from the original")
-	}
-
-	return sess, drr
-}
 
 // BenchmarkHotEncrypt/<size>: struct to struct: Encrypt of a fixed random payload on a warm session (the DRK path only).
 func BenchmarkHotEncrypt(b *testing.B) {
 	for _, size := range hotPayloadSizes {
 		b.Run(strconv.Itoa(size), func(b *testing.B) {
 			ctx := context.Background()
-			payload := randomPayload(size)
+			payload := benchkit.RandomPayload(size)
 			sess, _ := warmSession(b, payload)
 
 			b.SetBytes(int64(size))
@@ -125,7 +58,7 @@ func BenchmarkHotDecrypt(b *testing.B) {
 	for _, size := range hotPayloadSizes {
 		b.Run(strconv.Itoa(size), func(b *testing.B) {
 			ctx := context.Background()
-			payload := randomPayload(size)
+			payload := benchkit.RandomPayload(size)
 			sess, drr := warmSession(b, payload)
 
 			b.SetBytes(int64(size))
@@ -146,7 +79,7 @@ const drrJSONPayloadSize = 1024
 // BenchmarkDRRJSON/{serialize,parse}: encoding/json Marshal / Unmarshal of a DRR holding a 1024-byte payload.
 func BenchmarkDRRJSON(b *testing.B) {
 	ctx := context.Background()
-	payload := randomPayload(drrJSONPayloadSize)
+	payload := benchkit.RandomPayload(drrJSONPayloadSize)
 	sess, drr := warmSession(b, payload)
 
 	encoded, err := json.Marshal(drr)
@@ -191,7 +124,7 @@ func BenchmarkHotEncryptJSON(b *testing.B) {
 	for _, size := range hotPayloadSizes {
 		b.Run(strconv.Itoa(size), func(b *testing.B) {
 			ctx := context.Background()
-			payload := randomPayload(size)
+			payload := benchkit.RandomPayload(size)
 			sess, _ := warmSession(b, payload)
 
 			b.SetBytes(int64(size))
@@ -217,7 +150,7 @@ func BenchmarkHotDecryptJSON(b *testing.B) {
 	for _, size := range hotPayloadSizes {
 		b.Run(strconv.Itoa(size), func(b *testing.B) {
 			ctx := context.Background()
-			payload := randomPayload(size)
+			payload := benchkit.RandomPayload(size)
 			sess, drr := warmSession(b, payload)
 
 			encoded, err := json.Marshal(drr)
