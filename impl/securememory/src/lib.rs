@@ -32,6 +32,9 @@ mod floor;
 mod fork_safe;
 #[cfg(all(test, loom))]
 mod loom_models;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_support;
 mod metrics;
 mod os;
 mod reader;

@@ -1,6 +1,7 @@
 //! Loom models of the access state machine, run on the crate's real `Secret` (with the OS layer modelled in
 //! `os::model`). Run with `RUSTFLAGS="--cfg loom" cargo test -p securememory --release --lib loom_`.
 
+use crate::loom_support::model;
 use loom::sync::Arc;
 use loom::thread;
 
@@ -12,27 +13,6 @@ fn secret() -> Arc<Secret> {
         .disable_core_dumps(false)
         .build();
     Arc::new(factory.new_secret(&mut [1, 2, 3, 4]).unwrap())
-}
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    // Interleavings explored, counted outside the model (a std atomic loom does not see) and printed for
-    // `lab audit` (run with --nocapture).
-    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&runs);
-    builder.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f();
-    });
-    println!(
-        "loom-model: {} explored {} interleavings (preemption bound {:?})",
-        std::thread::current().name().unwrap_or("?"),
-        runs.load(std::sync::atomic::Ordering::Relaxed),
-        builder.preemption_bound
-    );
 }
 
 fn read_checked(s: &Secret) -> Result<u8, crate::Error> {

@@ -2,6 +2,7 @@
 //! shim; its load gate is the shim's mutex under loom). Run with
 //! `RUSTFLAGS="--cfg loom" cargo test -p appencryption --no-default-features --release --lib loom_`.
 
+use securememory::loom_support::model;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
@@ -63,27 +64,6 @@ fn cache(clock: Arc<ModelClock>) -> Arc<KeyCache<AesGcmBackend>> {
         )
         .unwrap(),
     )
-}
-
-fn model(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    if builder.preemption_bound.is_none() {
-        builder.preemption_bound = Some(3);
-    }
-    // Interleavings explored, counted outside the model (a std atomic loom does not see) and printed for
-    // `lab audit` (run with --nocapture).
-    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&runs);
-    builder.check(move || {
-        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        f();
-    });
-    println!(
-        "loom-model: {} explored {} interleavings (preemption bound {:?})",
-        std::thread::current().name().unwrap_or("?"),
-        runs.load(std::sync::atomic::Ordering::Relaxed),
-        builder.preemption_bound
-    );
 }
 
 const NOW: u64 = 1_700_000_000;
