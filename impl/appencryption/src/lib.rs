@@ -61,7 +61,7 @@ mod timer;
 pub use cache::EvictionPolicy;
 #[doc(hidden)]
 pub mod bench_support;
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, PreciseSystemClock, SystemClock};
 pub use crypto::{
     AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, ENCRYPTED_KEY_LEN, KEY_LEN,
     MAX_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN,
