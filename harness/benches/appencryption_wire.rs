@@ -9,6 +9,8 @@
 //!   key) and a reused output buffer; the nonce is fixed because the RNG is not what is measured here.
 //! * `aead/key_setup/<backend>` — building the cipher from 32 key bytes: the extra cost per call when key bytes
 //!   are only exposed inside a closure.
+//! * `aead/one_shot_seal/<backend>/{seal_once,cipher_then_seal}/<size>` — sealing one payload under a fresh key
+//!   (a data-row key) by the backend's one-shot route, and by building its cipher first.
 //!
 //! Backends: `aes-gcm` always, `ring` with `--features ring`. Every bench verifies a round trip before timing.
 
@@ -222,7 +224,47 @@ fn aead_backend<B: AeadBackend>(c: &mut Criterion, backend: &B) {
         b.iter(|| backend.cipher(black_box(&KEY)).expect("key"));
     });
     setup.finish();
+
+    // A data-row key seals one payload: `seal_once` (the backend's own one-shot route) against building the
+    // backend's cipher and sealing with it. For ring the two differ up to RING_ONE_SHOT_VIA_AES_GCM_MAX.
+    let mut once = c.benchmark_group("aead/one_shot_seal");
+    for size in ONE_SHOT_SIZES {
+        let payload: Vec<u8> = (0..size).map(|i| i as u8).collect();
+        let mut out = Vec::with_capacity(size + 28);
+        once.throughput(Throughput::Bytes(size as u64));
+        once.bench_with_input(
+            BenchmarkId::new(format!("{name}/seal_once"), size),
+            &payload,
+            |b, p| {
+                b.iter(|| {
+                    out.clear();
+                    backend
+                        .seal_once(black_box(&KEY), &NONCE, black_box(p), &mut out)
+                        .expect("seal");
+                    black_box(out.len())
+                });
+            },
+        );
+        once.bench_with_input(
+            BenchmarkId::new(format!("{name}/cipher_then_seal"), size),
+            &payload,
+            |b, p| {
+                b.iter(|| {
+                    out.clear();
+                    let cipher = backend.cipher(black_box(&KEY)).expect("key");
+                    backend
+                        .seal_into(&cipher, &NONCE, black_box(p), &mut out)
+                        .expect("seal");
+                    black_box(out.len())
+                });
+            },
+        );
+    }
+    once.finish();
 }
+
+/// Payload sizes around ring's one-shot threshold.
+const ONE_SHOT_SIZES: [usize; 5] = [64, 128, 192, 256, 1024];
 
 fn aead(c: &mut Criterion) {
     // Both backends must produce identical bytes before either is timed.

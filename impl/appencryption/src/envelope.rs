@@ -183,8 +183,7 @@ impl<B: AeadBackend> Envelope<B> {
         encrypted_key: &mut Vec<u8>,
     ) -> Result<(), Error> {
         let backend = &self.shared.backend;
-        let cipher = backend.cipher(drk)?;
-        backend.seal_into(&cipher, data_nonce, payload, data)?;
+        backend.seal_once(drk, data_nonce, payload, data)?;
         ik.with_cipher(backend, |ik| {
             backend.seal_into(ik, key_nonce, drk, encrypted_key)
         })
@@ -459,9 +458,8 @@ impl<B: AeadBackend> Envelope<B> {
         ik.with_cipher(&s.backend, |c| {
             s.backend.open_key(c, &key.encrypted_key, &mut drk)
         })?;
-        let cipher = s.backend.cipher(&*drk)?;
         let mut out = Vec::with_capacity(data.len().saturating_sub(AEAD_OVERHEAD));
-        s.backend.open_into(&cipher, data, &mut out)?;
+        s.backend.open_once(&*drk, data, &mut out)?;
         Ok(out)
     }
 

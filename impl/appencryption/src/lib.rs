@@ -67,7 +67,7 @@ pub use crypto::{
     MAX_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN,
 };
 #[cfg(feature = "ring")]
-pub use crypto::{RingBackend, RingCipher};
+pub use crypto::{RING_ONE_SHOT_VIA_AES_GCM_MAX, RingBackend, RingCipher};
 pub use error::Error;
 pub use factory::{MAX_KEY_ID_LEN, SessionFactory, SessionFactoryBuilder};
 #[cfg(feature = "aws-kms")]

@@ -9,6 +9,6 @@ pub use aead::{
     MAX_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN,
 };
 #[cfg(feature = "ring")]
-pub use aead::{RingBackend, RingCipher};
+pub use aead::{RING_ONE_SHOT_VIA_AES_GCM_MAX, RingBackend, RingCipher};
 
 pub(crate) use key::CryptoKey;
