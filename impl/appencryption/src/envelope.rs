@@ -12,7 +12,7 @@ use crate::session::start_timer;
 use securememory::SecretFactory;
 use zeroize::Zeroizing;
 
-use crate::cache::key_cache::{KeyCache, KeyHandle};
+use crate::cache::key_cache::{KeyCache, KeyHandle, LatestMemo};
 use crate::crypto::{
     AEAD_OVERHEAD, AeadBackend, CryptoKey, KEY_LEN, NONCE_LEN, check_plaintext_len,
 };
@@ -49,6 +49,8 @@ pub(crate) struct Envelope<B: AeadBackend> {
     shared: Arc<Shared<B>>,
     partition: Partition,
     ik_cache: Arc<KeyCache<B>>,
+    /// This partition's latest intermediate key, memoised for the hot paths.
+    latest_ik: LatestMemo<B>,
 }
 
 impl<B: AeadBackend> Envelope<B> {
@@ -61,7 +63,13 @@ impl<B: AeadBackend> Envelope<B> {
             shared,
             partition,
             ik_cache,
+            latest_ik: LatestMemo::new(),
         }
+    }
+
+    /// Drop the memoised intermediate key (the session is closing).
+    pub(crate) fn forget_latest(&self) {
+        self.latest_ik.clear();
     }
 
     pub(crate) fn partition(&self) -> &Partition {
@@ -115,9 +123,11 @@ impl<B: AeadBackend> Envelope<B> {
         let started = start_timer(self.shared.metrics && recorder_installed());
         // One clock read serves the cache's freshness check and the record's `created`.
         let now = self.shared.clock.now();
-        let ik = self
-            .ik_cache
-            .latest_hit_at(self.partition.intermediate_key_id(), now)?;
+        let ik = self.ik_cache.latest_hit_memo(
+            &self.latest_ik,
+            self.partition.intermediate_key_id(),
+            now,
+        )?;
         let record = self.seal_with(&ik, payload, now);
         record_timer("ael.drr.encrypt", started);
         Some(record)
@@ -441,7 +451,11 @@ impl<B: AeadBackend> Envelope<B> {
             Ok(checked) => checked,
             Err(e) => return Some(Err(e)),
         };
-        let ik = self.ik_cache.hit(&ik_id, created)?;
+        let ik = if Arc::ptr_eq(&ik_id, self.partition.intermediate_key_id()) {
+            self.ik_cache.hit_memo(&self.latest_ik, &ik_id, created)
+        } else {
+            self.ik_cache.hit(&ik_id, created)
+        }?;
         let plaintext = self.open_with(&ik, key, &record.data);
         record_timer("ael.drr.decrypt", started);
         Some(plaintext)

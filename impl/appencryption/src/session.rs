@@ -76,10 +76,14 @@ impl<B: AeadBackend> SessionCore<B> {
         self.close();
     }
 
-    /// Release the session's keys: its own IK cache (not a shared one). Idempotent.
+    /// Release the session's keys: its memo of the latest intermediate key and its own IK cache (not a shared
+    /// one). Idempotent.
     pub(crate) fn close(&self) {
-        if !self.closed.swap(true, Ordering::AcqRel) && !self.shares_ik_cache {
-            self.envelope.ik_cache().close();
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            self.envelope.forget_latest();
+            if !self.shares_ik_cache {
+                self.envelope.ik_cache().close();
+            }
         }
     }
 

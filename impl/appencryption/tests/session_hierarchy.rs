@@ -206,6 +206,50 @@ fn revocation_is_noticed_after_the_revoke_check_interval() {
     );
 }
 
+/// A session memoises its latest intermediate key for the hot path; a newer version that reaches its cache by
+/// another route (here: decrypting a record another process sealed under a key it created) must take over at once,
+/// as it does in the cache itself.
+#[test]
+fn a_newer_intermediate_key_cached_by_decrypt_is_the_one_the_next_encrypt_uses() {
+    let metastore = TestMetastore::new();
+    let clock = FakeClock::new();
+    let parent_created = |drr: &DataRowRecord| {
+        drr.key
+            .as_ref()
+            .unwrap()
+            .parent_key_meta
+            .as_ref()
+            .unwrap()
+            .created
+    };
+    let here = factory(metastore.clone(), clock.clone(), CryptoPolicy::default());
+    let session = here.get_session("partition").unwrap();
+    let first = session.encrypt(b"first").unwrap();
+    let again = session.encrypt(b"again").unwrap();
+    assert_eq!(parent_created(&first), 1_700_000_100);
+    assert_eq!(parent_created(&again), 1_700_000_100);
+    // Another process finds the key revoked and creates a newer one; this factory will not re-check for an hour.
+    metastore.revoke(IK_ID, 1_700_000_100);
+    clock.advance(Duration::from_secs(120));
+    let there = factory(metastore.clone(), clock.clone(), CryptoPolicy::default());
+    let elsewhere = there
+        .get_session("partition")
+        .unwrap()
+        .encrypt(b"elsewhere")
+        .unwrap();
+    let newer = parent_created(&elsewhere);
+    assert!(newer > 1_700_000_100);
+    assert_eq!(session.decrypt(&elsewhere).unwrap(), b"elsewhere");
+    let next = session.encrypt(b"next").unwrap();
+    assert_eq!(
+        parent_created(&next),
+        newer,
+        "the memo gave way to the newer key"
+    );
+    assert_eq!(session.decrypt(&first).unwrap(), b"first");
+    assert_eq!(metastore.versions(IK_ID).len(), 2);
+}
+
 #[test]
 fn stale_entries_are_refreshed_from_the_metastore() {
     let metastore = TestMetastore::new();

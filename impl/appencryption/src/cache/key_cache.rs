@@ -23,7 +23,7 @@ use std::time::Duration;
 use crate::cache::{CacheBuilder, EvictionPolicy, Store};
 use crate::crypto::{AeadBackend, CryptoKey};
 use crate::policy::CryptoPolicy;
-use crate::sync::RwLock;
+use crate::sync::{AtomicU64, Ordering, RwLock};
 use crate::{Clock, Error};
 
 /// A key handed out by a cache; drop it to release it.
@@ -45,6 +45,51 @@ pub(crate) struct KeyCache<B: AeadBackend> {
     /// `None`: the "never cache" mode of spec §5.5.
     cached: Option<Cached<B>>,
     gate: Gate,
+    /// Bumped after every change of which entry is the latest (and on close); see [`LatestMemo`].
+    version: AtomicU64,
+}
+
+/// A session's memo of its partition's latest key, so that a hot encrypt (and the decrypt of a record under that
+/// key) skips the cache's two map lookups. It holds the handle with the cache's [`version`](KeyCache::version)
+/// read *before* the lookup that found it; the cache bumps its version *after* every change of the latest entry,
+/// so a memo whose version is still current names the key a lookup would return now. Freshness and validity are
+/// still judged on every use (they live in the key itself). Cleared when the session closes, so it never keeps a
+/// released key alive.
+pub(crate) struct LatestMemo<B: AeadBackend> {
+    slot: RwLock<Option<Memo<B>>>,
+}
+
+struct Memo<B: AeadBackend> {
+    version: u64,
+    key: KeyHandle<B>,
+}
+
+impl<B: AeadBackend> LatestMemo<B> {
+    pub(crate) fn new() -> Self {
+        Self {
+            slot: RwLock::new(None),
+        }
+    }
+
+    /// Forget the memoised key (dropping its handle).
+    pub(crate) fn clear(&self) {
+        drop(self.slot.write().take());
+    }
+
+    /// The memoised key if the cache is still at `version` and `accept` takes it.
+    fn get(&self, version: u64, accept: impl Fn(&CryptoKey<B>) -> bool) -> Option<KeyHandle<B>> {
+        let slot = self.slot.read();
+        let memo = slot.as_ref().filter(|m| m.version == version)?;
+        accept(&memo.key).then(|| Arc::clone(&memo.key))
+    }
+
+    fn set(&self, version: u64, key: &KeyHandle<B>) {
+        let old = self.slot.write().replace(Memo {
+            version,
+            key: Arc::clone(key),
+        });
+        drop(old);
+    }
 }
 
 struct Cached<B: AeadBackend> {
@@ -82,6 +127,7 @@ impl<B: AeadBackend> KeyCache<B> {
             clock,
             cached,
             gate: Gate::default(),
+            version: AtomicU64::new(0),
         })
     }
 
@@ -137,6 +183,8 @@ impl<B: AeadBackend> KeyCache<B> {
                 .entries
                 .set((Arc::clone(id), key.created()), Arc::clone(key)),
         );
+        // After the change: a memo taken before it no longer matches (see `LatestMemo`).
+        self.version.fetch_add(1, Ordering::Release);
     }
 
     /// Refresh an existing entry in place from a freshly loaded copy of the same version (spec §5.2 step 4).
@@ -166,6 +214,40 @@ impl<B: AeadBackend> KeyCache<B> {
     pub(crate) fn latest_hit_at(&self, id: &Arc<str>, now: Duration) -> Option<KeyHandle<B>> {
         self.read_latest(id)
             .filter(|k| self.is_fresh(k, now) && !self.is_invalid(k, now))
+    }
+
+    /// [`latest_hit_at`](Self::latest_hit_at) through the session's `memo`: no map lookup while the cache's latest
+    /// entry has not changed since the memo was taken.
+    pub(crate) fn latest_hit_memo(
+        &self,
+        memo: &LatestMemo<B>,
+        id: &Arc<str>,
+        now: Duration,
+    ) -> Option<KeyHandle<B>> {
+        // Read before the lookup: a change racing with it leaves the memo behind the version, never ahead.
+        let version = self.version.load(Ordering::Acquire);
+        if let Some(key) = memo.get(version, |k| {
+            self.is_fresh(k, now) && !self.is_invalid(k, now)
+        }) {
+            return Some(key);
+        }
+        let key = self.latest_hit_at(id, now)?;
+        memo.set(version, &key);
+        Some(key)
+    }
+
+    /// [`hit`](Self::hit) for the memoised latest key's own version (the decrypt of a record it sealed), else the
+    /// map lookup.
+    pub(crate) fn hit_memo(
+        &self,
+        memo: &LatestMemo<B>,
+        id: &Arc<str>,
+        created: i64,
+    ) -> Option<KeyHandle<B>> {
+        let version = self.version.load(Ordering::Acquire);
+        let now = self.now();
+        memo.get(version, |k| k.created() == created && self.is_fresh(k, now))
+            .or_else(|| self.read(id, created).filter(|k| self.is_fresh(k, now)))
     }
 
     /// A specific version (spec §5.2): hit if fresh, else run `loader` once (single-flight) and cache the result.
@@ -282,6 +364,7 @@ impl<B: AeadBackend> KeyCache<B> {
         if let Some(cached) = &self.cached {
             cached.entries.close();
         }
+        self.version.fetch_add(1, Ordering::Release);
     }
 }
 

@@ -14,7 +14,7 @@ use loom::thread;
 use securememory::{MemoryKind, SecretFactory};
 use zeroize::Zeroizing;
 
-use super::key_cache::{KeyCache, KeyHandle};
+use super::key_cache::{KeyCache, KeyHandle, LatestMemo};
 use crate::cache::EvictionPolicy;
 use crate::crypto::{AesGcmBackend, CryptoKey};
 use crate::policy::{CryptoPolicy, KeyMode};
@@ -163,5 +163,42 @@ fn loom_no_stale_read_after_a_refresh() {
             Arc::ptr_eq(&mine, &original) && Arc::ptr_eq(&theirs, &original),
             "refreshed in place"
         );
+    });
+}
+
+/// A session's memo of the latest key never outlives a newer latest: whatever a racing hit returns, once the
+/// load that moves the latest forward has finished, the memo serves the new key.
+#[test]
+fn loom_latest_memo_gives_way_to_a_newer_latest() {
+    model(|| {
+        let clock = Arc::new(ModelClock(AtomicU64::new(NOW)));
+        let cache = cache(Arc::clone(&clock));
+        let id: Arc<str> = "_IK_p_s_r".into();
+        let now = clock.now();
+        ready(cache.get_or_load_latest(&id, || async { key(OLD, false) })).unwrap();
+        let memo = LatestMemo::new();
+        assert_eq!(
+            cache.latest_hit_memo(&memo, &id, now).unwrap().created(),
+            OLD
+        );
+        let newer = {
+            let (cache, id) = (Arc::clone(&cache), Arc::clone(&id));
+            thread::spawn(move || {
+                ready(cache.get_or_load(&id, NEW, || async { key(NEW, false) })).unwrap();
+            })
+        };
+        let racing = cache.latest_hit_memo(&memo, &id, now).unwrap().created();
+        assert!(racing == OLD || racing == NEW);
+        newer.join().unwrap();
+        assert_eq!(
+            cache.latest_hit_memo(&memo, &id, now).unwrap().created(),
+            NEW
+        );
+        assert_eq!(
+            cache.hit_memo(&memo, &id, NEW).unwrap().created(),
+            NEW,
+            "the decrypt side agrees"
+        );
+        memo.clear();
     });
 }
