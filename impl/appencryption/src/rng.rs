@@ -150,7 +150,8 @@ fn fast_key_erasure(key: &mut [u8], out: &mut [u8]) {
     use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
     use zeroize::Zeroize;
 
-    const BATCH: usize = 8;
+    // One pool refill (two key blocks and 512 output bytes) is one call, so the AES pipeline stays full.
+    const BATCH: usize = (KEY_END + POOL_LEN) / 16;
     const BLOCK: usize = 16;
     // Encrypt-only: the full `Aes256` also expands (and on drop wipes) decryption round keys.
     let key_bytes: &[u8; 32] = (&*key)
