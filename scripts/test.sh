@@ -44,7 +44,7 @@ step "loom models (--cfg loom, release)"
 export LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}"
 RUSTFLAGS="--cfg loom -D warnings" CARGO_TARGET_DIR="$LOOM_TARGET_DIR" cargo test -p securememory --release --lib loom_models
 RUSTFLAGS="--cfg loom -D warnings" CARGO_TARGET_DIR="$LOOM_TARGET_DIR" \
-    cargo test -p appencryption --no-default-features --release --lib cache::key_cache_loom
+    cargo test -p appencryption --no-default-features --release --lib _loom::
 
 step "regression gate: instruction counts vs reports/baseline/icount.json, and its selftest on a slowed build"
 # Runs `lab gate` (must pass) and `lab gate --features gate-selftest-slowdown` (must fail); prints both tables.

@@ -20,7 +20,7 @@ pub struct Suite {
 }
 
 /// The models scripts/test.sh runs.
-pub const SUITES: [Suite; 2] = [
+pub const SUITES: [Suite; 3] = [
     Suite {
         krate: "securememory",
         file: "impl/securememory/src/loom_models.rs",
@@ -32,6 +32,12 @@ pub const SUITES: [Suite; 2] = [
         file: "impl/appencryption/src/cache/key_cache_loom.rs",
         args: &["--no-default-features", "--release", "--lib"],
         filter: "cache::key_cache_loom",
+    },
+    Suite {
+        krate: "appencryption",
+        file: "impl/appencryption/src/cache/session_usage_loom.rs",
+        args: &["--no-default-features", "--release", "--lib"],
+        filter: "cache::session_usage_loom",
     },
 ];
 

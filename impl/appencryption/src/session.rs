@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::blocking::block_on;
+use crate::cache::session_usage::SessionUsage;
 use crate::crypto::{AeadBackend, AesGcmBackend};
 use crate::envelope::Envelope;
-use crate::sync::{AtomicBool, Condvar, Mutex, Ordering};
+use crate::sync::{AtomicBool, Ordering};
 use crate::{DataRowRecord, Error};
 
 /// Persists a data row record somewhere and returns a key to find it again (Go's `persistence.Storer`).
@@ -36,8 +37,7 @@ pub trait Loader {
 /// in use (an evicted cached session is closed only when that count reaches zero, spec §5.9).
 pub(crate) struct SessionCore<B: AeadBackend> {
     pub(crate) envelope: Envelope<B>,
-    usage: Mutex<usize>,
-    released: Condvar,
+    usage: SessionUsage,
     closed: AtomicBool,
     /// The IK cache is the factory's shared one: closing the session must not close it.
     shares_ik_cache: bool,
@@ -47,32 +47,24 @@ impl<B: AeadBackend> SessionCore<B> {
     pub(crate) fn new(envelope: Envelope<B>, shares_ik_cache: bool) -> Self {
         SessionCore {
             envelope,
-            usage: Mutex::new(0),
-            released: Condvar::new(),
+            usage: SessionUsage::new(),
             closed: AtomicBool::new(false),
             shares_ik_cache,
         }
     }
 
-    pub(crate) fn acquire(&self) {
-        *self.usage.lock() += 1;
+    /// Count a new user (the session cache's lookup); `false` if an eviction is already closing this core.
+    pub(crate) fn try_acquire(&self) -> bool {
+        self.usage.try_acquire()
     }
 
     fn release(&self) {
-        let mut usage = self.usage.lock();
-        *usage = usage.saturating_sub(1);
-        if *usage == 0 {
-            self.released.notify_all();
-        }
+        self.usage.release();
     }
 
     /// Wait until no handle uses this core, then close it (the session cache's eviction path).
     pub(crate) fn close_when_unused(&self) {
-        let mut usage = self.usage.lock();
-        while *usage > 0 {
-            usage = self.released.wait(usage);
-        }
-        drop(usage);
+        self.usage.wait_until_unused();
         self.close();
     }
 

@@ -398,7 +398,8 @@ impl<K: CacheKey, V: Send + 'static> Drop for BoundedCache<K, V> {
     }
 }
 
-// The engine tests use std threads and `Arc::downgrade`; loom models of the caches live in `key_cache_loom.rs`.
+// The engine tests use std threads and `Arc::downgrade`; loom models of the caches live in `key_cache_loom.rs` and
+// `session_usage_loom.rs`.
 #[cfg(all(test, not(loom)))]
 #[path = "bounded_tests.rs"]
 mod tests;

@@ -1,6 +1,6 @@
 //! Loom models of the key cache's get-or-load, on the real `KeyCache` (its locks and atomics come from the loom
 //! shim; its load gate is the shim's mutex under loom). Run with
-//! `RUSTFLAGS="--cfg loom" cargo test -p appencryption --no-default-features --release --lib loom_`.
+//! `RUSTFLAGS="--cfg loom" cargo test -p appencryption --no-default-features --release --lib _loom::`.
 
 use securememory::loom_support::model;
 use std::future::Future;

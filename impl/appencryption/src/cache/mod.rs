@@ -22,6 +22,9 @@ pub(crate) mod key_cache;
 #[cfg(all(test, loom))]
 mod key_cache_loom;
 pub(crate) mod session_cache;
+pub(crate) mod session_usage;
+#[cfg(all(test, loom))]
+mod session_usage_loom;
 #[allow(dead_code, reason = "consumed by the key cache")]
 pub(crate) mod store;
 mod worker;

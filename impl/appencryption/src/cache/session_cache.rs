@@ -12,8 +12,8 @@ use crate::{Clock, Error};
 
 pub(crate) struct SessionCache<B: AeadBackend> {
     sessions: BoundedCache<String, Arc<SessionCore<B>>>,
-    /// Serialises get-or-create so one partition never gets two live cached sessions at once (Go holds one mutex
-    /// around the whole `GetSession`).
+    /// Serialises creation so one partition never gets two live cached sessions at once (Go holds one mutex
+    /// around the whole `GetSession`; a hit here takes none).
     create: Mutex<()>,
 }
 
@@ -44,24 +44,36 @@ impl<B: AeadBackend> SessionCache<B> {
     pub(crate) fn get_or_create(
         &self,
         partition: &str,
-        make: impl FnOnce() -> Result<SessionCore<B>, Error>,
+        make: impl Fn() -> Result<SessionCore<B>, Error>,
     ) -> Result<Arc<SessionCore<B>>, Error> {
+        // Hit: no creation lock. A session found here can only be closing if an eviction took it out of the
+        // cache after this lookup; `try_acquire` refuses it then, and the locked path below looks again.
+        if let Some(core) = self.sessions.get(partition)
+            && core.try_acquire()
+        {
+            return Ok(core);
+        }
         let _create = self.create.lock();
-        let core = match self.sessions.get(partition) {
-            Some(core) => core,
-            None => {
-                let core = Arc::new(make()?);
-                if let Some(rejected) = self.sessions.set(partition.to_string(), Arc::clone(&core))
-                {
-                    // Only a closed cache hands the value back: the factory is closing.
-                    rejected.close();
-                    return Err(Error::FactoryClosed);
+        loop {
+            let core = match self.sessions.get(partition) {
+                Some(core) => core,
+                None => {
+                    let core = Arc::new(make()?);
+                    if let Some(rejected) =
+                        self.sessions.set(partition.to_string(), Arc::clone(&core))
+                    {
+                        // Only a closed cache hands the value back: the factory is closing.
+                        rejected.close();
+                        return Err(Error::FactoryClosed);
+                    }
+                    core
                 }
-                core
+            };
+            if core.try_acquire() {
+                return Ok(core);
             }
-        };
-        core.acquire();
-        Ok(core)
+            // Found, then evicted and closed by an expiry check on the unlocked hit path: look again.
+        }
     }
 
     /// Evict every session; each is closed once its users are done. Returns when all are closed.
