@@ -54,7 +54,9 @@ pub(crate) struct KeyCache<B: AeadBackend> {
 /// read *before* the lookup that found it; the cache bumps its version *after* every change of the latest entry,
 /// so a memo whose version is still current names the key a lookup would return now. Freshness and validity are
 /// still judged on every use (they live in the key itself). Cleared when the session closes, so it never keeps a
-/// released key alive.
+/// released key alive. An entry a bounded cache evicts (which is not a change of the latest) stays usable through
+/// the memo until the latest changes or the revoke-check interval runs out: the same key, one metastore read
+/// fewer than a lookup would have cost.
 pub(crate) struct LatestMemo<B: AeadBackend> {
     slot: RwLock<Option<Memo<B>>>,
 }
