@@ -46,16 +46,7 @@ fn factories_racing_on_one_store_converge_on_one_key() {
         let created = metastore.versions(IK_ID)[0];
         let reader = factory(metastore.clone(), clock.clone(), CryptoPolicy::default());
         for drr in &records {
-            assert_eq!(
-                drr.key
-                    .as_ref()
-                    .unwrap()
-                    .parent_key_meta
-                    .as_ref()
-                    .unwrap()
-                    .created,
-                created
-            );
+            assert_eq!(parent_created(drr), created);
             assert_eq!(
                 reader
                     .get_session("partition")

@@ -176,17 +176,7 @@ fn revocation_is_noticed_after_the_revoke_check_interval() {
     let calls = metastore.calls();
     let still = session.encrypt(b"still").unwrap();
     assert_eq!(metastore.calls(), calls);
-    assert_eq!(
-        still
-            .key
-            .as_ref()
-            .unwrap()
-            .parent_key_meta
-            .as_ref()
-            .unwrap()
-            .created,
-        1_700_000_100
-    );
+    assert_eq!(parent_created(&still), 1_700_000_100);
     // Past it, the stale entry is reloaded, found revoked, and a new key is created.
     clock.advance(Duration::from_secs(31 * 60));
     let after = session.encrypt(b"after").unwrap();
@@ -213,15 +203,6 @@ fn revocation_is_noticed_after_the_revoke_check_interval() {
 fn a_newer_intermediate_key_cached_by_decrypt_is_the_one_the_next_encrypt_uses() {
     let metastore = TestMetastore::new();
     let clock = FakeClock::new();
-    let parent_created = |drr: &DataRowRecord| {
-        drr.key
-            .as_ref()
-            .unwrap()
-            .parent_key_meta
-            .as_ref()
-            .unwrap()
-            .created
-    };
     let here = factory(metastore.clone(), clock.clone(), CryptoPolicy::default());
     let session = here.get_session("partition").unwrap();
     let first = session.encrypt(b"first").unwrap();

@@ -8,14 +8,23 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use appencryption::{
-    Clock, CryptoPolicy, EnvelopeKeyRecord, Error, InMemoryMetastore, KeyManagementService,
-    Metastore, SessionFactory, StaticKms,
+    Clock, CryptoPolicy, DataRowRecord, EnvelopeKeyRecord, Error, InMemoryMetastore,
+    KeyManagementService, Metastore, SessionFactory, StaticKms,
 };
 use async_trait::async_trait;
 
 pub(crate) const MASTER_KEY: &str = "thisIsAStaticMasterKeyForTesting";
 pub(crate) const SERVICE: &str = "service";
 pub(crate) const PRODUCT: &str = "product";
+
+/// The `created` of the intermediate key that sealed `drr`.
+pub(crate) fn parent_created(drr: &DataRowRecord) -> i64 {
+    drr.key
+        .as_ref()
+        .and_then(|k| k.parent_key_meta.as_ref())
+        .expect("a record from encrypt names its intermediate key")
+        .created
+}
 
 /// A clock tests move by hand. Starts at 1_700_000_123.5 s.
 #[derive(Debug)]
