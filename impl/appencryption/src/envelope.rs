@@ -16,7 +16,7 @@ use crate::cache::key_cache::{KeyCache, KeyHandle, LatestMemo};
 use crate::crypto::{
     AEAD_OVERHEAD, AeadBackend, CryptoKey, KEY_LEN, NONCE_LEN, check_plaintext_len,
 };
-use crate::partition::Partition;
+use crate::partition::{Partition, PartitionScope};
 use crate::policy::{CryptoPolicy, KeyMode};
 use crate::{
     Clock, DataRowRecord, EnvelopeKeyRecord, Error, KeyManagementService, KeyMeta, Metastore,
@@ -30,6 +30,8 @@ const CREATE_RETRIES: usize = 3;
 
 /// What a factory shares with all of its sessions.
 pub(crate) struct Shared<B: AeadBackend> {
+    /// The id parts every session of this factory shares (built once).
+    pub(crate) partitions: PartitionScope,
     pub(crate) service: String,
     pub(crate) product: String,
     pub(crate) policy: Arc<CryptoPolicy>,

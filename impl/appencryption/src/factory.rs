@@ -8,7 +8,7 @@ use crate::cache::key_cache::KeyCache;
 use crate::cache::session_cache::SessionCache;
 use crate::crypto::{AeadBackend, AesGcmBackend};
 use crate::envelope::{Envelope, Shared};
-use crate::partition::Partition;
+use crate::partition::PartitionScope;
 use crate::policy::CryptoPolicy;
 use crate::session::{Session, SessionCore};
 use crate::sync::{AtomicBool, Ordering};
@@ -149,7 +149,10 @@ impl<B: AeadBackend> SessionFactoryBuilder<B> {
         } else {
             None
         };
+        let partitions =
+            PartitionScope::new(&self.service, &self.product, self.metastore.region_suffix());
         let shared = Arc::new(Shared {
+            partitions,
             service: self.service,
             product: self.product,
             policy,
@@ -192,12 +195,7 @@ impl<B: AeadBackend> SessionFactory<B> {
 
     fn new_core(&self, partition_id: &str) -> Result<SessionCore<B>, Error> {
         let s = &self.shared;
-        let partition = Partition::new(
-            partition_id,
-            &s.service,
-            &s.product,
-            s.metastore.region_suffix(),
-        );
+        let partition = s.partitions.partition(partition_id);
         let id_len = partition.intermediate_key_id().len();
         if id_len > MAX_KEY_ID_LEN {
             return Err(Error::PartitionTooLong {

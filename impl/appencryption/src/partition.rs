@@ -3,44 +3,82 @@
 
 use std::sync::Arc;
 
+/// What every partition of one factory shares: the `_{service}_{product}` tail of its ids, the metastore's region
+/// suffix, and so the system key id, built once per factory instead of once per session.
+#[derive(Debug, Clone)]
+pub(crate) struct PartitionScope {
+    tail: String,
+    suffix: Option<String>,
+    system_key_id: Arc<str>,
+}
+
+impl PartitionScope {
+    /// Ids built by plain concatenation, no escaping (spec §1.2). `suffix`: the metastore's region suffix.
+    pub(crate) fn new(service: &str, product: &str, suffix: Option<&str>) -> Self {
+        let tail = format!("_{service}_{product}");
+        let suffix = suffix.filter(|s| !s.is_empty()).map(str::to_owned);
+        let system_key_id = match &suffix {
+            None => format!("_SK{tail}"),
+            Some(suffix) => format!("_SK{tail}_{suffix}"),
+        };
+        Self {
+            tail,
+            suffix,
+            system_key_id: system_key_id.into(),
+        }
+    }
+
+    /// The ids of `partition_id`: one string built, plus the unsuffixed prefix when there is a suffix.
+    pub(crate) fn partition(&self, partition_id: &str) -> Partition {
+        const PREFIX: &str = "_IK_";
+        let suffix_len = self.suffix.as_ref().map_or(0, |s| 1 + s.len());
+        let mut ik =
+            String::with_capacity(PREFIX.len() + partition_id.len() + self.tail.len() + suffix_len);
+        ik.push_str(PREFIX);
+        ik.push_str(partition_id);
+        ik.push_str(&self.tail);
+        let unsuffixed_intermediate_key_id = self.suffix.as_ref().map(|suffix| {
+            let unsuffixed = Box::<str>::from(ik.as_str());
+            ik.push('_');
+            ik.push_str(suffix);
+            unsuffixed
+        });
+        Partition {
+            intermediate_key_id: ik.into(),
+            partition_id: PREFIX.len()..PREFIX.len() + partition_id.len(),
+            system_key_id: Arc::clone(&self.system_key_id),
+            unsuffixed_intermediate_key_id,
+        }
+    }
+}
+
 /// The key ids of one partition within a (service, product), optionally suffixed by a region.
 #[derive(Debug, Clone)]
 pub(crate) struct Partition {
-    partition_id: Arc<str>,
-    system_key_id: Arc<str>,
     intermediate_key_id: Arc<str>,
+    /// Where the caller's partition id sits in `intermediate_key_id` (`_IK_{partition}_…`).
+    partition_id: std::ops::Range<usize>,
+    system_key_id: Arc<str>,
     /// The unsuffixed intermediate key id, accepted as a prefix when suffixed (spec §6, quirk Q7).
     unsuffixed_intermediate_key_id: Option<Box<str>>,
 }
 
 impl Partition {
-    /// Ids built by plain concatenation, no escaping (spec §1.2). `suffix`: the metastore's region suffix.
+    /// A partition of its own scope (tests).
+    #[cfg(test)]
     pub(crate) fn new(
         partition_id: &str,
         service: &str,
         product: &str,
         suffix: Option<&str>,
     ) -> Self {
-        let sk = format!("_SK_{service}_{product}");
-        let ik = format!("_IK_{partition_id}_{service}_{product}");
-        match suffix.filter(|s| !s.is_empty()) {
-            None => Partition {
-                partition_id: partition_id.into(),
-                system_key_id: sk.into(),
-                intermediate_key_id: ik.into(),
-                unsuffixed_intermediate_key_id: None,
-            },
-            Some(suffix) => Partition {
-                partition_id: partition_id.into(),
-                system_key_id: format!("{sk}_{suffix}").into(),
-                intermediate_key_id: format!("{ik}_{suffix}").into(),
-                unsuffixed_intermediate_key_id: Some(ik.into()),
-            },
-        }
+        PartitionScope::new(service, product, suffix).partition(partition_id)
     }
 
     pub(crate) fn partition_id(&self) -> &str {
-        &self.partition_id
+        self.intermediate_key_id
+            .get(self.partition_id.clone())
+            .unwrap_or_default()
     }
 
     pub(crate) fn system_key_id(&self) -> &Arc<str> {
@@ -94,6 +132,31 @@ mod tests {
         // Quirk Q7, reproduced: a raw prefix test.
         assert!(p.is_valid_intermediate_key_id("_IK_partition_service_product2"));
         assert!(!p.is_valid_intermediate_key_id("_IK_partitio_service_product"));
+        assert_eq!(p.partition_id(), "partition");
+    }
+
+    proptest::proptest! {
+        /// The ids are the spec's plain concatenations, and the partition id reads back out of the IK id, for any
+        /// partition id, service, product and suffix.
+        #[test]
+        fn ids_are_plain_concatenations(
+            partition in ".{0,40}",
+            service in ".{0,12}",
+            product in ".{0,12}",
+            suffix in proptest::option::of(".{0,12}"),
+        ) {
+            let p = Partition::new(&partition, &service, &product, suffix.as_deref());
+            let suffix = suffix.filter(|s| !s.is_empty()).map(|s| format!("_{s}")).unwrap_or_default();
+            proptest::prop_assert_eq!(p.partition_id(), partition.as_str());
+            proptest::prop_assert_eq!(
+                &**p.intermediate_key_id(),
+                format!("_IK_{partition}_{service}_{product}{suffix}")
+            );
+            proptest::prop_assert_eq!(
+                &**p.system_key_id(),
+                format!("_SK_{service}_{product}{suffix}")
+            );
+        }
     }
 
     #[test]
