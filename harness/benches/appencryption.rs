@@ -51,13 +51,10 @@ use appencryption::{
     StaticKms,
 };
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use lab::fixtures::{PARTITION, PRODUCT, SERVICE, STATIC_KEY};
 use lab::parallel::{default_parallelism, run_parallel};
 use lab::zipf::{GoRand, INTEGRATION_IMAX, INTEGRATION_S, INTEGRATION_V, Zipf};
 
-const SERVICE: &str = "asherah";
-const PRODUCT: &str = "enclibrary";
-const PARTITION: &str = "123456";
-const STATIC_KEY: &str = "thisIsAStaticMasterKeyForTesting";
 const PAYLOAD_SIZE: usize = 100;
 
 const HOT_SIZES: [usize; 3] = [64, 1024, 16384];

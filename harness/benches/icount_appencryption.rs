@@ -42,14 +42,11 @@ use appencryption::{
     SecureRandom, SeededRandom, Session, SessionFactory, StaticKms,
 };
 use gungraun::{library_benchmark, library_benchmark_group, main};
+use lab::fixtures::{PARTITION, PRODUCT, SERVICE, STATIC_KEY};
 use securememory::{MemoryKind, Secret, SecretFactory};
 
 /// Operations per measured region (the `x10` in the gungraun ids).
 const REPS: usize = 10;
-const SERVICE: &str = "asherah";
-const PRODUCT: &str = "enclibrary";
-const PARTITION: &str = "123456";
-const STATIC_KEY: &str = "thisIsAStaticMasterKeyForTesting";
 const SEED: u64 = 0x0A5E_4A11;
 /// 2023-11-14T22:15:23.5Z.
 const NOW: Duration = Duration::from_millis(1_700_000_123_500);

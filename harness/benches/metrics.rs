@@ -8,42 +8,11 @@
 //! [`OPS`] times; the count must be the same for every op and nothing may outlive it.
 
 use std::hint::black_box;
-use std::sync::Arc;
 
-use appencryption::{
-    CryptoPolicy, DataRowRecord, EnvelopeKeyRecord, InMemoryMetastore, KeyMeta, KeyMode, Metastore,
-    Session, SessionFactory, StaticKms,
-};
+use appencryption::{CryptoPolicy, DataRowRecord, EnvelopeKeyRecord, KeyMeta, KeyMode};
+use lab::fixtures::{factory, payload, warm};
 
 const OPS: u64 = 100;
-
-fn factory(policy: CryptoPolicy) -> SessionFactory {
-    let kms = Arc::new(StaticKms::new("thisIsAStaticMasterKeyForTesting").expect("static KMS"));
-    SessionFactory::builder(
-        "asherah",
-        "enclibrary",
-        Arc::new(InMemoryMetastore::new()) as Arc<dyn Metastore>,
-        kms,
-    )
-    .policy(policy)
-    .build()
-    .expect("factory")
-}
-
-fn payload(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 131 % 251) as u8).collect()
-}
-
-fn warm(factory: &SessionFactory, payload: &[u8]) -> (Session, DataRowRecord) {
-    let session = factory.get_session("123456").expect("session");
-    let record = session.encrypt(payload).expect("encrypt");
-    assert_eq!(
-        session.decrypt(&record).expect("decrypt"),
-        payload,
-        "round trip"
-    );
-    (session, record)
-}
 
 /// Count one op's allocations and print them.
 fn emit(id: &str, mut op: impl FnMut()) {

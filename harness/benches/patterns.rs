@@ -17,50 +17,14 @@
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
-use appencryption::{
-    CryptoPolicy, DataRowRecord, EnvelopeKeyRecord, InMemoryMetastore, KeyMeta, Metastore, Session,
-    SessionFactory, StaticKms,
-};
+use appencryption::{CryptoPolicy, EnvelopeKeyRecord, KeyMeta};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use lab::fixtures::{PARTITION, PRODUCT, SERVICE, factory, payload, warm};
 use lab::parallel::run_parallel;
 
-const SERVICE: &str = "asherah";
-const PRODUCT: &str = "enclibrary";
-const PARTITION: &str = "123456";
-const STATIC_KEY: &str = "thisIsAStaticMasterKeyForTesting";
 const THREADS: [usize; 3] = [1, 2, 4];
-
-fn factory(policy: CryptoPolicy) -> SessionFactory {
-    let kms = Arc::new(StaticKms::new(STATIC_KEY).expect("static KMS"));
-    SessionFactory::builder(
-        SERVICE,
-        PRODUCT,
-        Arc::new(InMemoryMetastore::new()) as Arc<dyn Metastore>,
-        kms,
-    )
-    .policy(policy)
-    .build()
-    .expect("factory")
-}
-
-fn payload(len: usize) -> Vec<u8> {
-    (0..len).map(|i| (i * 131 % 251) as u8).collect()
-}
-
-/// A session of [`PARTITION`] whose keys are cached, and the record of its checked round trip.
-fn warm(factory: &SessionFactory, payload: &[u8]) -> (Session, DataRowRecord) {
-    let session = factory.get_session(PARTITION).expect("session");
-    let record = session.encrypt(payload).expect("encrypt");
-    assert_eq!(
-        session.decrypt(&record).expect("decrypt"),
-        payload,
-        "round trip"
-    );
-    (session, record)
-}
 
 /// Poll a future that must complete on its first poll (a cached-key operation never suspends).
 fn ready_now<F: Future>(f: F) -> F::Output {

@@ -43,13 +43,10 @@ use asherah::kms::StaticKMS;
 use asherah::metastore::InMemoryMetastore;
 use asherah::{Config, DataRowRecord, Session};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use lab::fixtures::{PARTITION, PRODUCT, SERVICE, STATIC_KEY};
 use rand::Rng as _;
 
 const SIZES: [usize; 3] = [64, 1024, 16384];
-const STATIC_KEY: &[u8; 32] = b"thisIsAStaticMasterKeyForTesting";
-const SERVICE: &str = "asherah";
-const PRODUCT: &str = "enclibrary";
-const PARTITION: &str = "123456";
 const PREFIX: &str = "peer_asherah_1_0";
 
 type PeerSession = Session<AES256GCM, StaticKMS<AES256GCM>, InMemoryMetastore>;
@@ -61,8 +58,9 @@ fn warm_session() -> (
     PeerSession,
 ) {
     let crypto = Arc::new(AES256GCM::new());
-    let kms =
-        Arc::new(StaticKMS::new(crypto.clone(), STATIC_KEY.to_vec()).expect("32-byte static key"));
+    let kms = Arc::new(
+        StaticKMS::new(crypto.clone(), STATIC_KEY.as_bytes().to_vec()).expect("32-byte static key"),
+    );
     let metastore = Arc::new(InMemoryMetastore::new());
     let factory =
         asherah::api::new_session_factory(Config::new(SERVICE, PRODUCT), metastore, kms, crypto);

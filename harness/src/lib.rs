@@ -7,6 +7,7 @@ pub mod audit;
 pub mod charts;
 pub mod criterion_results;
 pub mod environment;
+pub mod fixtures;
 pub mod gate;
 pub mod go_bench;
 pub mod interop;
