@@ -72,7 +72,8 @@ struct Fixture {
 
 /// A derandomised factory whose system key and `123456`'s intermediate key are cached (one round trip done), and
 /// `sessions` (of the partitions `partitions` names) built but not used.
-fn fixture(partitions: impl IntoIterator<Item = String>) -> Fixture {
+/// A factory whose randomness and clock are fixed (seeded RNG, [`FixedClock`]), over its own in-memory metastore.
+fn derandomised_factory(policy: CryptoPolicy) -> (SessionFactory, Arc<InMemoryMetastore>) {
     let rng: Arc<dyn SecureRandom> = Arc::new(SeededRandom::new(SEED));
     let kms: Arc<dyn KeyManagementService> =
         Arc::new(StaticKms::with_rng(STATIC_KEY, Arc::clone(&rng)).expect("static KMS"));
@@ -83,10 +84,16 @@ fn fixture(partitions: impl IntoIterator<Item = String>) -> Fixture {
         Arc::clone(&metastore) as Arc<dyn Metastore>,
         kms,
     )
+    .policy(policy)
     .rng(rng)
     .clock(Arc::new(FixedClock))
     .build()
     .expect("factory");
+    (factory, metastore)
+}
+
+fn fixture(partitions: impl IntoIterator<Item = String>) -> Fixture {
+    let (factory, metastore) = derandomised_factory(CryptoPolicy::default());
     let warm = factory.get_session(PARTITION).expect("session");
     let record = warm.encrypt(&PAYLOAD).expect("encrypt");
     assert_eq!(
@@ -279,21 +286,7 @@ struct SessionCacheFixture {
 }
 
 fn warm_session_cache() -> SessionCacheFixture {
-    let rng: Arc<dyn SecureRandom> = Arc::new(SeededRandom::new(SEED));
-    let kms: Arc<dyn KeyManagementService> =
-        Arc::new(StaticKms::with_rng(STATIC_KEY, Arc::clone(&rng)).expect("static KMS"));
-    let metastore = Arc::new(InMemoryMetastore::new());
-    let factory = SessionFactory::builder(
-        SERVICE,
-        PRODUCT,
-        Arc::clone(&metastore) as Arc<dyn Metastore>,
-        kms,
-    )
-    .policy(CryptoPolicy::default().with_session_cache())
-    .rng(rng)
-    .clock(Arc::new(FixedClock))
-    .build()
-    .expect("factory");
+    let (factory, metastore) = derandomised_factory(CryptoPolicy::default().with_session_cache());
     let session = factory.get_session(PARTITION).expect("session");
     let record = session.encrypt(&PAYLOAD).expect("encrypt");
     assert_eq!(session.decrypt(&record).expect("decrypt"), PAYLOAD);

@@ -54,6 +54,20 @@ pub struct Model {
     pub result: String,
 }
 
+/// The index of the model called `name`, added as not finished when first seen.
+fn model_index(models: &mut Vec<Model>, name: &str) -> usize {
+    if let Some(i) = models.iter().position(|m| m.name == name) {
+        return i;
+    }
+    models.push(Model {
+        name: name.into(),
+        interleavings: None,
+        bound: None,
+        result: "did not finish".into(),
+    });
+    models.len() - 1
+}
+
 /// Parse libtest output (run with `--nocapture --test-threads=1`, so a model's `loom-model:` line may share the
 /// line of its `test … ...` header and the result may follow on its own line).
 pub fn parse(output: &str) -> Vec<Model> {
@@ -64,36 +78,14 @@ pub fn parse(output: &str) -> Vec<Model> {
         if let Some(header) = rest.strip_prefix("test ")
             && let Some((name, tail)) = header.split_once(" ... ")
         {
-            let index = match models.iter().position(|m| m.name == name) {
-                Some(i) => i,
-                None => {
-                    models.push(Model {
-                        name: name.into(),
-                        interleavings: None,
-                        bound: None,
-                        result: "did not finish".into(),
-                    });
-                    models.len() - 1
-                }
-            };
+            let index = model_index(&mut models, name);
             current = Some(index);
             rest = tail.trim();
         }
         if let Some(pos) = rest.find("loom-model: ") {
             let report = &rest[pos + "loom-model: ".len()..];
             if let Some((name, tail)) = report.split_once(" explored ") {
-                let index = match models.iter().position(|m| m.name == name) {
-                    Some(i) => i,
-                    None => {
-                        models.push(Model {
-                            name: name.into(),
-                            interleavings: None,
-                            bound: None,
-                            result: "did not finish".into(),
-                        });
-                        models.len() - 1
-                    }
-                };
+                let index = model_index(&mut models, name);
                 let m = &mut models[index];
                 m.interleavings = tail.split_whitespace().next().and_then(|n| n.parse().ok());
                 m.bound = tail
