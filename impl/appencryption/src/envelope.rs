@@ -417,14 +417,14 @@ impl<B: AeadBackend> Envelope<B> {
             .parent_key_meta
             .as_ref()
             .ok_or(Error::ParentKeyMissing)?;
-        if !self.partition.is_valid_intermediate_key_id(&parent.key_id) {
-            return Err(Error::InvalidIntermediateKeyId);
-        }
+        // The own id first: the common case, and one comparison instead of two.
         let own_id = self.partition.intermediate_key_id();
         let ik_id = if parent.key_id == **own_id {
             Arc::clone(own_id)
-        } else {
+        } else if self.partition.is_valid_intermediate_key_id(&parent.key_id) {
             parent.key_id.as_str().into()
+        } else {
+            return Err(Error::InvalidIntermediateKeyId);
         };
         Ok((key, parent.created, ik_id))
     }
