@@ -33,19 +33,20 @@ func warmSession(b *testing.B, payload []byte) (*appencryption.Session, *appencr
 // hotPayloadSizes are the payload sizes (bytes) of the hot-path series; sub-benchmark names are the sizes.
 var hotPayloadSizes = []int{64, 1024, 16384}
 
-// BenchmarkHotEncrypt/<size>: struct to struct: Encrypt of a fixed random payload on a warm session (the DRK path only).
-func BenchmarkHotEncrypt(b *testing.B) {
+// hotSeries runs one sub-benchmark per hot payload size on a warm session. prepare does the untimed set-up and
+// returns the body of one timed iteration.
+func hotSeries(b *testing.B, prepare func(b *testing.B, sess *appencryption.Session, payload []byte, drr *appencryption.DataRowRecord) func() error) {
 	for _, size := range hotPayloadSizes {
 		b.Run(strconv.Itoa(size), func(b *testing.B) {
-			ctx := context.Background()
 			payload := benchkit.RandomPayload(size)
-			sess, _ := warmSession(b, payload)
+			sess, drr := warmSession(b, payload)
+			op := prepare(b, sess, payload, drr)
 
 			b.SetBytes(int64(size))
 			b.ResetTimer()
 
 			for i := 0; i < b.N; i++ {
-				if _, err := sess.Encrypt(ctx, payload); err != nil {
+				if err := op(); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -53,24 +54,28 @@ func BenchmarkHotEncrypt(b *testing.B) {
 	}
 }
 
+// BenchmarkHotEncrypt/<size>: struct to struct: Encrypt of a fixed random payload on a warm session (the DRK path only).
+func BenchmarkHotEncrypt(b *testing.B) {
+	hotSeries(b, func(_ *testing.B, sess *appencryption.Session, payload []byte, _ *appencryption.DataRowRecord) func() error {
+		ctx := context.Background()
+
+		return func() error {
+			_, err := sess.Encrypt(ctx, payload)
+			return err
+		}
+	})
+}
+
 // BenchmarkHotDecrypt/<size>: struct to struct: Decrypt of one pre-made DRR on a warm session.
 func BenchmarkHotDecrypt(b *testing.B) {
-	for _, size := range hotPayloadSizes {
-		b.Run(strconv.Itoa(size), func(b *testing.B) {
-			ctx := context.Background()
-			payload := benchkit.RandomPayload(size)
-			sess, drr := warmSession(b, payload)
+	hotSeries(b, func(_ *testing.B, sess *appencryption.Session, _ []byte, drr *appencryption.DataRowRecord) func() error {
+		ctx := context.Background()
 
-			b.SetBytes(int64(size))
-			b.ResetTimer()
-
-			for i := 0; i < b.N; i++ {
-				if _, err := sess.Decrypt(ctx, *drr); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+		return func() error {
+			_, err := sess.Decrypt(ctx, *drr)
+			return err
+		}
+	})
 }
 
 // drrJSONPayloadSize is the payload size of the DRR the JSON benchmarks (de)serialize.
@@ -121,56 +126,42 @@ func BenchmarkDRRJSON(b *testing.B) {
 // BenchmarkHotEncryptJSON/<size>: JSON to JSON: Encrypt of a fixed random payload on a warm session, then
 // json.Marshal of the DRR (what a caller stores).
 func BenchmarkHotEncryptJSON(b *testing.B) {
-	for _, size := range hotPayloadSizes {
-		b.Run(strconv.Itoa(size), func(b *testing.B) {
-			ctx := context.Background()
-			payload := benchkit.RandomPayload(size)
-			sess, _ := warmSession(b, payload)
+	hotSeries(b, func(_ *testing.B, sess *appencryption.Session, payload []byte, _ *appencryption.DataRowRecord) func() error {
+		ctx := context.Background()
 
-			b.SetBytes(int64(size))
-			b.ResetTimer()
-
-			for i := 0; i < b.N; i++ {
-				drr, err := sess.Encrypt(ctx, payload)
-				if err != nil {
-					b.Fatal(err)
-				}
-
-				if _, err := json.Marshal(drr); err != nil {
-					b.Fatal(err)
-				}
+		return func() error {
+			drr, err := sess.Encrypt(ctx, payload)
+			if err != nil {
+				return err
 			}
-		})
-	}
+
+			_, err = json.Marshal(drr)
+
+			return err
+		}
+	})
 }
 
 // BenchmarkHotDecryptJSON/<size>: JSON to JSON: json.Unmarshal of one pre-made DRR's JSON, then Decrypt on a warm
 // session.
 func BenchmarkHotDecryptJSON(b *testing.B) {
-	for _, size := range hotPayloadSizes {
-		b.Run(strconv.Itoa(size), func(b *testing.B) {
-			ctx := context.Background()
-			payload := benchkit.RandomPayload(size)
-			sess, drr := warmSession(b, payload)
+	hotSeries(b, func(b *testing.B, sess *appencryption.Session, _ []byte, drr *appencryption.DataRowRecord) func() error {
+		ctx := context.Background()
 
-			encoded, err := json.Marshal(drr)
-			if err != nil {
-				b.Fatal(err)
+		encoded, err := json.Marshal(drr)
+		if err != nil {
+			b.Fatal(err)
+		}
+
+		return func() error {
+			var in appencryption.DataRowRecord
+			if err := json.Unmarshal(encoded, &in); err != nil {
+				return err
 			}
 
-			b.SetBytes(int64(size))
-			b.ResetTimer()
+			_, err := sess.Decrypt(ctx, in)
 
-			for i := 0; i < b.N; i++ {
-				var in appencryption.DataRowRecord
-				if err := json.Unmarshal(encoded, &in); err != nil {
-					b.Fatal(err)
-				}
-
-				if _, err := sess.Decrypt(ctx, in); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+			return err
+		}
+	})
 }
