@@ -57,27 +57,17 @@ func newFactory(b *testing.B, opts ...appencryption.PolicyOption) *appencryption
 // BenchmarkSessionCacheGet: GetSession + Close of a partition already in the session cache (the analysis's
 // "session-cache lookup"). Rust: patterns/session_cache_get.
 func BenchmarkSessionCacheGet(b *testing.B) {
-	f := newFactory(b, appencryption.WithSessionCache())
-	benchkit.WarmSession(b, f, benchkit.RandomPayload(64))
-
-	b.ResetTimer()
-
-	for i := 0; i < b.N; i++ {
-		s, err := f.GetSession(benchkit.PartitionID)
-		if err != nil {
-			b.Fatal(err)
-		}
-
-		if err := s.Close(); err != nil {
-			b.Fatal(err)
-		}
-	}
+	getAndCloseSessions(b, newFactory(b, appencryption.WithSessionCache()))
 }
 
 // BenchmarkGetSessionNoCache: GetSession + Close without a session cache on a warm factory: builds the partition's
 // key id strings and a session each time (the analysis's "partition-id strings"). Rust: partition/build_session.
 func BenchmarkGetSessionNoCache(b *testing.B) {
-	f := newFactory(b)
+	getAndCloseSessions(b, newFactory(b))
+}
+
+// getAndCloseSessions times GetSession + Close of benchkit.PartitionID on f, after a warm-up session.
+func getAndCloseSessions(b *testing.B, f *appencryption.SessionFactory) {
 	benchkit.WarmSession(b, f, benchkit.RandomPayload(64))
 
 	b.ResetTimer()
