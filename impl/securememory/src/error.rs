@@ -55,6 +55,27 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// The factory was asked for a backing this kernel cannot give (e.g. `memfd_secret` before Linux 5.14, or
+    /// with secretmem disabled).
+    #[error(
+        "the {backing} secret-memory backing is unavailable here: {source}; use Backing::Mmap (or unset \
+         ASHERAH_SECRET_BACKING) on this kernel"
+    )]
+    BackingUnavailable {
+        /// The backing asked for.
+        backing: crate::Backing,
+        /// The OS error.
+        source: io::Error,
+    },
+
+    /// The secret was created before this process was forked from its parent: in the child its pages are
+    /// zeroed or unmapped, by design. Create secrets in the child instead.
+    #[error(
+        "secret was created before fork(): its memory is not available in a child process; create it again in \
+         the child"
+    )]
+    ForkedChild,
+
     /// The OS random number generator failed.
     #[error("could not read random bytes from the OS: {0}")]
     Random(String),

@@ -4,10 +4,12 @@ use std::sync::Once;
 
 use zeroize::Zeroize;
 
+use crate::backing::{Backing, default_backing};
 use crate::error::Error;
 use crate::os;
-use crate::region::{MemoryKind, fill_random};
+use crate::region::{MemoryKind, RegionOptions, fill_random};
 use crate::secret::Secret;
+use crate::value::SecretValue;
 
 /// Creates secrets. Cheap to clone.
 ///
@@ -17,6 +19,8 @@ use crate::secret::Secret;
 #[derive(Debug, Clone, Copy)]
 pub struct SecretFactory {
     kind: MemoryKind,
+    backing: Backing,
+    protect: bool,
 }
 
 impl Default for SecretFactory {
@@ -37,6 +41,8 @@ impl SecretFactory {
         SecretFactoryBuilder {
             kind: MemoryKind::default(),
             disable_core_dumps: true,
+            backing: None,
+            protect: true,
         }
     }
 
@@ -45,9 +51,29 @@ impl SecretFactory {
         self.kind
     }
 
+    /// Where this factory's secrets live (see [`Backing`]; by default [`default_backing`]).
+    pub fn backing(&self) -> Backing {
+        self.backing
+    }
+
+    fn region_options(&self) -> RegionOptions {
+        RegionOptions {
+            kind: self.kind,
+            backing: self.backing,
+            protect: self.protect,
+        }
+    }
+
+    /// Move `value` into pages of this factory's backing, wiped when the returned [`SecretValue`] is dropped:
+    /// for state that must stay readable but out of other processes' reach, such as a cached AES key schedule.
+    /// Costs at least one page (locked: counted against `RLIMIT_MEMLOCK`).
+    pub fn new_value<T: Send + Sync + 'static>(&self, value: T) -> Result<SecretValue<T>, Error> {
+        SecretValue::new(self.backing, self.protect, value)
+    }
+
     /// Copy `bytes` into a new secret, then wipe `bytes` (also when creation fails).
     pub fn new_secret(&self, bytes: &mut [u8]) -> Result<Secret, Error> {
-        let result = Secret::new(self.kind, bytes.len(), |dest| {
+        let result = Secret::new(self.region_options(), bytes.len(), |dest| {
             dest.copy_from_slice(bytes);
             Ok(())
         });
@@ -92,7 +118,7 @@ impl SecretFactory {
 
     /// A new secret of `len` bytes from the OS CSPRNG.
     pub fn create_random(&self, len: usize) -> Result<Secret, Error> {
-        Secret::new(self.kind, len, fill_random)
+        Secret::new(self.region_options(), len, fill_random)
     }
 }
 
@@ -101,6 +127,8 @@ impl SecretFactory {
 pub struct SecretFactoryBuilder {
     kind: MemoryKind,
     disable_core_dumps: bool,
+    backing: Option<Backing>,
+    protect: bool,
 }
 
 impl SecretFactoryBuilder {
@@ -116,6 +144,23 @@ impl SecretFactoryBuilder {
         self
     }
 
+    /// Where secrets live (default: [`default_backing`], memfd_secret where the kernel has it). Forcing
+    /// [`Backing::MemfdSecret`] where the kernel lacks it makes every creation fail with
+    /// [`Error::BackingUnavailable`].
+    pub fn backing(mut self, backing: Backing) -> Self {
+        self.backing = Some(backing);
+        self
+    }
+
+    /// Neither lock nor protect the pages: secrets stay readable all the time and can be swapped. Only to
+    /// measure what the protection costs (the lab's "locking disabled" rows); never for real secrets.
+    #[cfg(feature = "test-util")]
+    pub fn unprotected(mut self) -> Self {
+        self.protect = false;
+        self.backing = Some(Backing::Mmap);
+        self
+    }
+
     /// Build the factory.
     pub fn build(self) -> SecretFactory {
         if self.disable_core_dumps {
@@ -126,6 +171,10 @@ impl SecretFactoryBuilder {
                 let _ = os::disable_core_dumps();
             });
         }
-        SecretFactory { kind: self.kind }
+        SecretFactory {
+            kind: self.kind,
+            backing: self.backing.unwrap_or_else(default_backing),
+            protect: self.protect,
+        }
     }
 }

@@ -14,7 +14,8 @@ impl ProtectionFloor {
     /// Map and lock one page, then make it no-access.
     pub fn new() -> Result<Self, Error> {
         let page = page_size();
-        let mapping = Mapping::new(page).map_err(|source| Error::Map { size: page, source })?;
+        let mapping = Mapping::new(page, crate::Backing::Mmap)
+            .map_err(|source| Error::Map { size: page, source })?;
         mapping
             .lock(0..page)
             .map_err(|source| Error::Lock { size: page, source })?;

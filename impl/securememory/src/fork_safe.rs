@@ -45,7 +45,7 @@ impl ForkSafeBuffer {
 
 /// Map `total` bytes (whole pages) that are excluded from core dumps and zeroed in a forked child; not locked yet.
 pub(crate) fn fork_safe_mapping(total: usize) -> Result<Mapping, Error> {
-    let mapping = Mapping::new(total).map_err(|source| Error::Map {
+    let mapping = Mapping::new(total, crate::Backing::Mmap).map_err(|source| Error::Map {
         size: total,
         source,
     })?;

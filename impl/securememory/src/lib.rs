@@ -1,4 +1,5 @@
-//! Secrets in protected memory, with the semantics of Go Asherah's `securememory` (spec §10).
+//! Secrets in protected memory, with the semantics of Go Asherah's `securememory`
+//! (docs/compatibility.md#securememory).
 //!
 //! A [`Secret`] holds sensitive bytes in `mlock`ed pages that are inaccessible (`PROT_NONE`) except while an
 //! access is in flight, are excluded from core dumps, and are wiped and unmapped when the secret is closed or
@@ -24,9 +25,10 @@
 //! (`RLIMIT_MEMLOCK`).
 #![deny(unsafe_code)]
 
+mod backing;
 mod error;
 mod factory;
-#[cfg(not(loom))]
+#[cfg(all(not(loom), feature = "test-util"))]
 mod floor;
 #[cfg(not(loom))]
 mod fork_safe;
@@ -46,14 +48,18 @@ mod state;
 mod sync;
 #[cfg(all(test, not(loom)))]
 mod test_support;
+mod value;
 
+pub use backing::{BACKING_ENV, Backing, default_backing};
 pub use error::Error;
 pub use factory::{SecretFactory, SecretFactoryBuilder};
-#[cfg(not(loom))]
+#[cfg(all(not(loom), feature = "test-util"))]
 pub use floor::ProtectionFloor;
 #[cfg(not(loom))]
 pub use fork_safe::ForkSafeBuffer;
 pub use metrics::{SecretMetrics, secret_metrics};
+pub use os::Wiped;
 pub use reader::SecretReader;
 pub use region::MemoryKind;
 pub use secret::Secret;
+pub use value::SecretValue;

@@ -120,3 +120,37 @@ fn loom_panicking_accessor_leaves_a_consistent_state() {
         assert!(s.is_closed());
     });
 }
+
+/// The grace of a shared window: two accessors, each reading twice, so that the last one out of a shared window
+/// waits for a joiner; whatever the interleaving, every read sees readable memory and the window is shut once
+/// both are done. A close racing with the grace cuts it short and still destroys once.
+#[test]
+fn loom_grace_of_a_shared_window_ends_shut_and_yields_to_close() {
+    model(|| {
+        let s = secret();
+        let other = {
+            let s = Arc::clone(&s);
+            thread::spawn(move || {
+                for _ in 0..2 {
+                    assert_eq!(read_checked(&s).unwrap(), 1);
+                }
+            })
+        };
+        for _ in 0..2 {
+            assert_eq!(read_checked(&s).unwrap(), 1);
+        }
+        other.join().unwrap();
+        assert_eq!(s.debug_state(), (0, false));
+        assert!(!s.debug_is_readable(), "grace left the memory readable");
+        let closer = {
+            let s = Arc::clone(&s);
+            thread::spawn(move || s.close().unwrap())
+        };
+        match read_checked(&s) {
+            Ok(v) => assert_eq!(v, 1),
+            Err(e) => assert!(e.is_closed(), "unexpected error {e}"),
+        }
+        closer.join().unwrap();
+        assert!(s.is_closed());
+    });
+}

@@ -12,8 +12,8 @@
 use std::io;
 use std::ops::Range;
 
-#[cfg(not(loom))]
-use crate::scratch::Lease;
+use crate::backing::Backing;
+
 use crate::state::{Destroying, Ticket};
 
 /// Memory protection of a page range.
@@ -44,8 +44,83 @@ pub(crate) fn disable_core_dumps() -> io::Result<()> {
     check_rc(rc)
 }
 
+/// How many times this process is a forked child of a process that used this crate: 0 in the original
+/// process, incremented in the child by a `pthread_atfork` handler (registered on first use). A secret records
+/// the generation it was made in; in a forked child its pages are zeroed (`MADV_WIPEONFORK`) or absent
+/// (`MADV_DONTFORK`), and the mismatch lets the secret say so instead of misreading them.
+pub(crate) fn fork_generation() -> u64 {
+    #[cfg(not(loom))]
+    {
+        real::fork_generation()
+    }
+    #[cfg(loom)]
+    {
+        0
+    }
+}
+
+/// [`fork_generation`] for memory whose creation already called it: one relaxed load, for access paths.
+#[inline]
+pub(crate) fn fork_generation_registered() -> u64 {
+    #[cfg(not(loom))]
+    {
+        real::fork_generation_registered()
+    }
+    #[cfg(loom)]
+    {
+        0
+    }
+}
+
 #[cfg(not(loom))]
-pub(crate) use real::{Mapping, page_size};
+pub(crate) use real::{Lease, Mapping, Placed, memfd_secret_available, page_size};
+
+/// A value whose bytes are zeroed when it is dropped: after `T`'s own destructor runs, every byte of the `T`
+/// is overwritten with volatile writes. For key material in types that do not zeroize themselves (ring's
+/// `LessSafeKey`, say). Heap memory the `T` owns is not reached, only its inline bytes; and as with any Rust
+/// value, moving a `Wiped<T>` leaves the old bytes behind unwiped: create it where it stays.
+pub struct Wiped<T> {
+    value: std::mem::ManuallyDrop<T>,
+}
+
+impl<T> Wiped<T> {
+    /// Own `value`, to be wiped on drop.
+    pub fn new(value: T) -> Self {
+        Wiped {
+            value: std::mem::ManuallyDrop::new(value),
+        }
+    }
+}
+
+impl<T> std::ops::Deref for Wiped<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T> std::ops::DerefMut for Wiped<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
+    }
+}
+
+impl<T> Drop for Wiped<T> {
+    fn drop(&mut self) {
+        let ptr: *mut T = &mut *self.value;
+        // SAFETY: the value is dropped exactly once, here (ManuallyDrop keeps the compiler from doing it again).
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.value) };
+        // SAFETY: the value's bytes are now dead storage inside `self`, valid for `size_of::<T>()` bytes of
+        // writes; memzero overwrites them with volatile writes.
+        unsafe { memsec::memzero(ptr.cast::<u8>(), std::mem::size_of::<T>()) };
+    }
+}
+
+impl<T> std::fmt::Debug for Wiped<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Wiped(..)")
+    }
+}
 
 #[cfg(loom)]
 pub(crate) use model::{Mapping, page_size};
@@ -53,10 +128,38 @@ pub(crate) use model::{Mapping, page_size};
 #[cfg(not(loom))]
 mod real {
     use super::*;
+    use std::fmt;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::ptr::NonNull;
     // Not through the loom shim: this flag only guards the real munmap, which loom never runs.
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicBool, Ordering};
+
+    // Not through the loom shim: bumped by the atfork child handler, never part of a model.
+    #[allow(clippy::disallowed_types)]
+    static FORK_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+    extern "C" fn on_fork_child() {
+        // An atomic add is async-signal-safe, as a handler running in the child of a multi-threaded fork must be.
+        FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn fork_generation() -> u64 {
+        static REGISTERED: OnceLock<()> = OnceLock::new();
+        REGISTERED.get_or_init(|| {
+            // SAFETY: registers a child handler that only performs an atomic add; no prepare/parent handlers.
+            // Failure (ENOMEM) leaves the generation at 0, i.e. forks go undetected, as before this existed.
+            let _ = unsafe { libc::pthread_atfork(None, None, Some(on_fork_child)) };
+        });
+        FORK_GENERATION.load(Ordering::Relaxed)
+    }
+
+    /// The generation without the one-time registration: for hot paths of memory whose creation already
+    /// called [`fork_generation`] (so the handler is in place).
+    #[inline]
+    pub(crate) fn fork_generation_registered() -> u64 {
+        FORK_GENERATION.load(Ordering::Relaxed)
+    }
 
     /// The system page size, read once.
     pub(crate) fn page_size() -> usize {
@@ -76,6 +179,7 @@ mod real {
     pub(crate) struct Mapping {
         ptr: NonNull<u8>,
         len: usize,
+        backing: Backing,
         /// Set once the mapping is gone; guards against a second munmap from `Drop`.
         unmapped: AtomicBool,
     }
@@ -86,21 +190,98 @@ mod real {
     // SAFETY: as for Send; concurrent `read` calls only create shared slices of memory nobody writes meanwhile.
     unsafe impl Sync for Mapping {}
 
+    /// Open a `memfd_secret(2)` file descriptor (Linux ≥ 5.14, and only where the kernel enables secretmem).
+    fn memfd_secret() -> io::Result<OwnedFd> {
+        // SAFETY: memfd_secret takes one flags argument and returns a new descriptor or -1; no memory is passed.
+        let rc = unsafe { libc::syscall(libc::SYS_memfd_secret, libc::O_CLOEXEC) };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fd = libc::c_int::try_from(rc).map_err(|_| io::Error::other("fd out of range"))?;
+        // SAFETY: `fd` was just returned by the kernel and is owned by nobody else.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// Whether this process can create secretmem pages: one probe (descriptor opened and closed, nothing mapped).
+    pub(crate) fn memfd_secret_available() -> io::Result<()> {
+        memfd_secret().map(drop)
+    }
+
     impl Mapping {
-        /// Map `len` bytes (a multiple of the page size), readable and writable.
-        pub(crate) fn new(len: usize) -> io::Result<Mapping> {
+        /// Map `len` bytes (a multiple of the page size), readable and writable: anonymous private memory for
+        /// [`Backing::Mmap`], a `memfd_secret` file's pages for [`Backing::MemfdSecret`] (the descriptor is closed
+        /// at once; the mapping keeps the file alive). Secretmem pages are locked by the kernel and absent from
+        /// its direct map; the mapping fails with `EAGAIN` when it would exceed `RLIMIT_MEMLOCK`.
+        pub(crate) fn new(len: usize, backing: Backing) -> io::Result<Mapping> {
+            Mapping::with_secret_pages(len, backing, 0..len)
+        }
+
+        /// As [`new`](Mapping::new), where only `secret` (a page-aligned sub-range) holds secret bytes. With
+        /// [`Backing::MemfdSecret`] the rest (guard pages) is reserved as anonymous no-access memory and only
+        /// `secret` is secretmem, because the kernel counts a whole secretmem mapping against
+        /// `RLIMIT_MEMLOCK`, guard pages included.
+        pub(crate) fn with_secret_pages(
+            len: usize,
+            backing: Backing,
+            secret: Range<usize>,
+        ) -> io::Result<Mapping> {
             debug_assert!(len > 0 && len.is_multiple_of(page_size()));
-            // SAFETY: an anonymous private mapping at an address of the kernel's choosing aliases no existing
-            // memory; the arguments are valid for MAP_ANONYMOUS (fd -1, offset 0).
-            let ptr = unsafe {
-                libc::mmap(
-                    std::ptr::null_mut(),
-                    len,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                    -1,
-                    0,
-                )
+            debug_assert!(secret.start < secret.end && secret.end <= len);
+            let ptr = match backing {
+                // SAFETY: an anonymous private mapping at an address of the kernel's choosing aliases no existing
+                // memory; the arguments are valid for MAP_ANONYMOUS (fd -1, offset 0).
+                Backing::Mmap => unsafe {
+                    libc::mmap(
+                        std::ptr::null_mut(),
+                        len,
+                        libc::PROT_READ | libc::PROT_WRITE,
+                        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                        -1,
+                        0,
+                    )
+                },
+                Backing::MemfdSecret => {
+                    let fd = memfd_secret()?;
+                    let size = libc::off_t::try_from(secret.len())
+                        .map_err(|_| io::Error::other("mapping too large"))?;
+                    // SAFETY: `fd` is a valid descriptor we own; ftruncate only sizes the file.
+                    check_rc(unsafe { libc::ftruncate(fd.as_raw_fd(), size) })?;
+                    // SAFETY: a fresh no-access anonymous reservation at an address of the kernel's choosing
+                    // aliases no existing memory.
+                    let base = unsafe {
+                        libc::mmap(
+                            std::ptr::null_mut(),
+                            len,
+                            libc::PROT_NONE,
+                            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                            -1,
+                            0,
+                        )
+                    };
+                    if base == libc::MAP_FAILED {
+                        return Err(io::Error::last_os_error());
+                    }
+                    let at = base.cast::<u8>().wrapping_add(secret.start).cast();
+                    // SAFETY: MAP_FIXED replaces pages inside the reservation we just made and own (the range is
+                    // inside it, checked above), so no other memory is clobbered; `fd` stays open meanwhile.
+                    let placed = unsafe {
+                        libc::mmap(
+                            at,
+                            secret.len(),
+                            libc::PROT_READ | libc::PROT_WRITE,
+                            libc::MAP_SHARED | libc::MAP_FIXED,
+                            fd.as_raw_fd(),
+                            0,
+                        )
+                    };
+                    if placed == libc::MAP_FAILED {
+                        let err = io::Error::last_os_error();
+                        // SAFETY: unmapping our own reservation, to which nothing refers.
+                        unsafe { libc::munmap(base, len) };
+                        return Err(err);
+                    }
+                    base
+                }
             };
             if ptr == libc::MAP_FAILED {
                 return Err(io::Error::last_os_error());
@@ -110,8 +291,14 @@ mod real {
             Ok(Mapping {
                 ptr,
                 len,
+                backing,
                 unmapped: AtomicBool::new(false),
             })
+        }
+
+        /// Where the pages come from.
+        pub(crate) fn backing(&self) -> Backing {
+            self.backing
         }
 
         fn check(&self, range: &Range<usize>) {
@@ -138,6 +325,7 @@ mod real {
                 Protection::ReadOnly => libc::PROT_READ,
                 Protection::ReadWrite => libc::PROT_READ | libc::PROT_WRITE,
             };
+            crate::metrics::on_protection_change();
             // SAFETY: the range lies inside our own mapping (checked above). Removing access can only make a
             // stray access fault; the state machine guarantees no legitimate access overlaps a protection drop.
             let rc = unsafe { libc::mprotect(self.addr(range.start), range.len(), flags) };
@@ -198,6 +386,16 @@ mod real {
             let rc = unsafe {
                 libc::madvise(self.addr(range.start), range.len(), libc::MADV_WIPEONFORK)
             };
+            check_rc(rc)
+        }
+
+        /// Leave a range out of any child created by `fork` (`MADV_DONTFORK`): the child has no mapping there.
+        /// Secretmem is a shared mapping, which `MADV_WIPEONFORK` refuses; this is its equivalent.
+        pub(crate) fn dont_fork(&self, range: Range<usize>) -> io::Result<()> {
+            self.check(&range);
+            // SAFETY: the range lies inside our own mapping; MADV_DONTFORK only affects forked children.
+            let rc =
+                unsafe { libc::madvise(self.addr(range.start), range.len(), libc::MADV_DONTFORK) };
             check_rc(rc)
         }
 
@@ -270,27 +468,129 @@ mod real {
             check_rc(rc)
         }
 
-        /// The bytes of a scratch slot, writable for as long as the lease is borrowed. The scratch pool made the
-        /// slot's page read-write before handing the lease out.
-        pub(crate) fn leased_bytes<'l>(&self, lease: &'l mut Lease) -> &'l mut [u8] {
-            let range = lease.range();
-            self.check(&range);
-            // SAFETY: in bounds (checked). The pool mints at most one `Lease` per slot at a time and never lets a
-            // slot range overlap another, so the `&mut Lease` borrow is the only way to reach these bytes; the
-            // mapping lives for the whole process (pool chunks are never unmapped). A page left no-access would
-            // fault, not corrupt memory.
-            unsafe {
-                std::slice::from_raw_parts_mut(
-                    self.ptr.as_ptr().wrapping_add(range.start),
-                    range.len(),
-                )
-            }
-        }
-
         /// Start address, for tests that prove the page faults while idle.
         #[cfg(test)]
         pub(crate) fn address(&self) -> usize {
             self.ptr.as_ptr() as usize
+        }
+    }
+
+    /// The right to one page of a process-lifetime mapping (a scratch slot). Leases are minted only by
+    /// [`Lease::carve`], once per page of a mapping that is leaked at that moment, so a lease is the only way to
+    /// reach its page: that is what lets [`Lease::bytes`] hand out `&mut` bytes.
+    #[derive(Debug)]
+    pub(crate) struct Lease {
+        mapping: &'static Mapping,
+        page: Range<usize>,
+    }
+
+    impl Lease {
+        /// Keep `mapping` for the life of the process and cut it into one lease per range of `pages`.
+        ///
+        /// # Panics
+        /// If two ranges overlap or one lies outside the mapping.
+        pub(crate) fn carve(mapping: Mapping, mut pages: Vec<Range<usize>>) -> Vec<Lease> {
+            pages.sort_by_key(|r| r.start);
+            for pair in pages.windows(2) {
+                assert!(pair[0].end <= pair[1].start, "leases overlap");
+            }
+            for page in &pages {
+                mapping.check(page);
+            }
+            let mapping: &'static Mapping = Box::leak(Box::new(mapping));
+            pages
+                .into_iter()
+                .map(|page| Lease { mapping, page })
+                .collect()
+        }
+
+        /// The slot's page within its mapping.
+        pub(crate) fn range(&self) -> Range<usize> {
+            self.page.clone()
+        }
+
+        /// The mapping the page belongs to (to change its protection).
+        pub(crate) fn mapping(&self) -> &'static Mapping {
+            self.mapping
+        }
+
+        /// The page's bytes, writable for as long as the lease is borrowed. The holder made the page read-write
+        /// first; a page left no-access would fault, not corrupt memory.
+        pub(crate) fn bytes(&mut self) -> &mut [u8] {
+            let range = self.range();
+            self.mapping.check(&range);
+            // SAFETY: in bounds (checked). `carve` minted exactly one lease per non-overlapping page of a mapping
+            // it leaked (so it is never unmapped), and leases are not Clone: the `&mut self` borrow is the only
+            // way to reach these bytes.
+            unsafe {
+                std::slice::from_raw_parts_mut(
+                    self.mapping.ptr.as_ptr().wrapping_add(range.start),
+                    range.len(),
+                )
+            }
+        }
+    }
+
+    /// A `T` moved into the start of a mapping it owns (page-aligned, so any `T` of at most a page's alignment
+    /// fits). Dropping it drops the `T` in place, zeroes its bytes with volatile writes, then unmaps.
+    pub(crate) struct Placed<T> {
+        mapping: Mapping,
+        /// False in a forked child that did not inherit the pages (or got them zeroed): never touch them there.
+        live: bool,
+        _value: std::marker::PhantomData<T>,
+    }
+
+    impl<T> Placed<T> {
+        /// Move `value` into `mapping`, which must be read-write, at least `size_of::<T>()` long and only ever
+        /// reached through the returned value.
+        pub(crate) fn new(mapping: Mapping, value: T) -> io::Result<Placed<T>> {
+            if std::mem::size_of::<T>() > mapping.len || std::mem::align_of::<T>() > page_size() {
+                return Err(io::Error::other("value does not fit its mapping"));
+            }
+            let ptr = mapping.ptr.as_ptr().cast::<T>();
+            // SAFETY: `ptr` is the page-aligned start of our own read-write mapping, which is at least
+            // `size_of::<T>()` bytes long and aligned for `T` (both checked above); nothing else refers to it.
+            unsafe { ptr.write(value) };
+            Ok(Placed {
+                mapping,
+                live: true,
+                _value: std::marker::PhantomData,
+            })
+        }
+
+        pub(crate) fn get(&self) -> &T {
+            // SAFETY: `new` wrote a valid `T` at the start of the mapping; only `&self` methods read it and
+            // `Drop` is the only place it is dropped, so it is valid for the lifetime of `&self`.
+            unsafe { &*self.mapping.ptr.as_ptr().cast::<T>() }
+        }
+
+        /// Forget the value without touching its pages (a forked child, where they are absent or zeroed).
+        pub(crate) fn abandon(&mut self) {
+            self.live = false;
+        }
+
+        pub(crate) fn mapping(&self) -> &Mapping {
+            &self.mapping
+        }
+    }
+
+    impl<T> Drop for Placed<T> {
+        fn drop(&mut self) {
+            if !self.live {
+                return;
+            }
+            let ptr = self.mapping.ptr.as_ptr();
+            // SAFETY: the value written by `new` is still valid and is dropped exactly once, here.
+            unsafe { std::ptr::drop_in_place(ptr.cast::<T>()) };
+            // SAFETY: its bytes are now dead storage at the start of our own read-write mapping, at least
+            // `size_of::<T>()` long; memzero overwrites them with volatile writes.
+            unsafe { memsec::memzero(ptr, std::mem::size_of::<T>()) };
+        }
+    }
+
+    impl<T> fmt::Debug for Placed<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.debug_struct("Placed").finish_non_exhaustive()
         }
     }
 
@@ -315,6 +615,43 @@ mod real {
 #[cfg(not(loom))]
 #[cfg(test)]
 pub(crate) use real::probe_read;
+
+/// Test support: fork, run `child` in the child and `_exit` with its verdict; in the parent wait up to `limit`.
+/// `Some(verdict)`, or `None` if the child hung (it is then killed) or died.
+#[cfg(all(test, not(loom)))]
+pub(crate) fn fork_and_wait(
+    limit: std::time::Duration,
+    child: impl FnOnce() -> bool,
+) -> Option<bool> {
+    // SAFETY: the child runs `child` (test code that may allocate: glibc's malloc is reset for the child by its
+    // own atfork handlers) and leaves through _exit without running the parent's destructors.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let verdict = child();
+        // SAFETY: _exit is async-signal-safe and ends the child at once.
+        unsafe { libc::_exit(if verdict { 0 } else { 1 }) };
+    }
+    let started = std::time::Instant::now();
+    loop {
+        let mut status = 0;
+        // SAFETY: polling our own child with a valid status pointer.
+        let waited = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if waited == pid {
+            return (libc::WIFEXITED(status)).then(|| libc::WEXITSTATUS(status) == 0);
+        }
+        if started.elapsed() > limit {
+            // SAFETY: killing and reaping our own hung child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+            // SAFETY: reaping our own child with a valid status pointer.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
 
 /// A model of [`Mapping`] for loom: protection lives in an atomic, bytes in a loom `UnsafeCell` so that loom
 /// reports any read that races with the wipe, and every access asserts the promises of the state machine.
@@ -352,7 +689,27 @@ mod model {
     }
 
     impl Mapping {
-        pub(crate) fn new(len: usize) -> io::Result<Mapping> {
+        pub(crate) fn with_secret_pages(
+            len: usize,
+            backing: Backing,
+            _secret: Range<usize>,
+        ) -> io::Result<Mapping> {
+            Mapping::new(len, backing)
+        }
+
+        pub(crate) fn backing(&self) -> Backing {
+            Backing::Mmap
+        }
+
+        pub(crate) fn wipe_on_fork(&self, _range: Range<usize>) -> io::Result<()> {
+            Ok(())
+        }
+
+        pub(crate) fn dont_fork(&self, _range: Range<usize>) -> io::Result<()> {
+            Ok(())
+        }
+
+        pub(crate) fn new(len: usize, _backing: Backing) -> io::Result<Mapping> {
             Ok(Mapping {
                 bytes: UnsafeCell::new(vec![0; len]),
                 prot: AtomicU8::new(code(Protection::ReadWrite)),
@@ -362,6 +719,7 @@ mod model {
         }
 
         pub(crate) fn protect(&self, _range: Range<usize>, prot: Protection) -> io::Result<()> {
+            crate::metrics::on_protection_change();
             assert!(!self.unmapped.load(SeqCst), "protect after unmap");
             if prot == Protection::NoAccess {
                 assert_eq!(
@@ -470,7 +828,7 @@ mod model {
 mod tests {
     use super::*;
     use crate::test_support::{child_mode, run_child, signal};
-    use crate::{MemoryKind, SecretFactory};
+    use crate::{Backing, Error, MemoryKind, SecretFactory};
 
     #[test]
     fn page_size_is_a_power_of_two() {
@@ -480,7 +838,7 @@ mod tests {
 
     #[test]
     fn mapping_protect_lock_and_unmap_report_success() {
-        let m = Mapping::new(page_size()).unwrap();
+        let m = Mapping::new(page_size(), Backing::Mmap).unwrap();
         m.lock(0..page_size()).unwrap();
         m.exclude_from_dumps(0..page_size()).unwrap();
         m.protect(0..page_size(), Protection::NoAccess).unwrap();
@@ -513,7 +871,7 @@ mod tests {
     /// on every access window. Locking counts the whole range at once either way (see `region`'s VmLck test).
     #[test]
     fn lock_is_taken_on_fault_with_glibc() {
-        let m = Mapping::new(page_size()).unwrap();
+        let m = Mapping::new(page_size(), Backing::Mmap).unwrap();
         m.lock(0..page_size()).unwrap();
         let flags = vm_flags(m.address());
         assert!(flags.iter().any(|f| f == "lo"), "{flags:?}");
@@ -526,7 +884,7 @@ mod tests {
 
     #[test]
     fn mprotect_of_an_unaligned_range_reports_the_os_error() {
-        let m = Mapping::new(page_size()).unwrap();
+        let m = Mapping::new(page_size(), Backing::Mmap).unwrap();
         let err = m.protect(1..page_size(), Protection::NoAccess).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
     }
@@ -617,6 +975,226 @@ mod tests {
             buffer.bytes_mut().iter().all(|&b| b == 0xAB),
             "the parent keeps its bytes"
         );
+    }
+
+    /// What memfd_secret buys: through `/proc/self/mem` (the kernel reading with FOLL_FORCE, as a debugger or
+    /// root would) an idle, `PROT_NONE` mmap-backed secret page gives up its bytes, a memfd_secret one does not.
+    #[test]
+    fn proc_self_mem_reads_an_idle_mmap_page_but_not_a_memfd_secret_page() {
+        let value = *b"thisismy32bytesecretthatiwilluse";
+        for kind in [MemoryKind::Protected, MemoryKind::Guarded] {
+            let plain = SecretFactory::builder()
+                .kind(kind)
+                .backing(Backing::Mmap)
+                .build()
+                .new_secret(&mut value.clone())
+                .unwrap();
+            let read = crate::test_support::read_proc_self_mem(plain.region().data_address(), 32);
+            assert_eq!(
+                read.unwrap(),
+                value,
+                "{kind:?}: the kernel reads through PROT_NONE"
+            );
+            assert_eq!(plain.backing(), Backing::Mmap);
+
+            if !crate::test_support::memfd_secret_or_skip("proc_self_mem_..._memfd_secret_page") {
+                continue;
+            }
+            let secret = SecretFactory::builder()
+                .kind(kind)
+                .backing(Backing::MemfdSecret)
+                .build()
+                .new_secret(&mut value.clone())
+                .unwrap();
+            assert_eq!(secret.backing(), Backing::MemfdSecret);
+            let addr = secret.region().data_address();
+            let read = crate::test_support::read_proc_self_mem(addr, 32);
+            assert!(
+                read.is_err(),
+                "{kind:?}: memfd_secret page was readable: {read:?}"
+            );
+            // Still readable to its owner, inside an access.
+            assert_eq!(secret.with_bytes(|b| b.to_vec()).unwrap(), value);
+            let read = secret.with_bytes(|_| crate::test_support::read_proc_self_mem(addr, 32));
+            assert!(
+                read.unwrap().is_err(),
+                "{kind:?}: readable through /proc while open"
+            );
+        }
+    }
+
+    /// The kernel's flags of the mapping that contains `address`.
+    fn vm_flags_containing(address: usize) -> Vec<String> {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let mut inside = false;
+        for line in smaps.lines() {
+            if let Some((range, _)) = line.split_once(' ')
+                && let Some((start, end)) = range.split_once('-')
+                && let (Ok(start), Ok(end)) = (
+                    usize::from_str_radix(start, 16),
+                    usize::from_str_radix(end, 16),
+                )
+            {
+                inside = (start..end).contains(&address);
+            } else if inside && let Some(flags) = line.strip_prefix("VmFlags:") {
+                return flags.split_whitespace().map(str::to_owned).collect();
+            }
+        }
+        panic!("no mapping contains {address:#x}");
+    }
+
+    /// Every secret mapping, of every kind and backing, is out of core dumps (`dd`) and out of forked children:
+    /// wiped (`wf`) for mmap pages, not copied at all (`dc`) for memfd_secret pages; mmap pages are locked.
+    #[test]
+    fn every_secret_mapping_is_dump_excluded_and_fork_safe() {
+        let mut backings = vec![Backing::Mmap];
+        if crate::test_support::memfd_secret_or_skip("every_secret_mapping_... (memfd_secret)") {
+            backings.push(Backing::MemfdSecret);
+        }
+        for backing in backings {
+            for kind in [MemoryKind::Protected, MemoryKind::Guarded] {
+                let factory = SecretFactory::builder().kind(kind).backing(backing).build();
+                let secret = factory.create_random(32).unwrap();
+                let value = factory.new_value([1u8; 64]).unwrap();
+                for (what, address) in [
+                    ("secret", secret.region().data_address()),
+                    ("value", value.get().unwrap().as_ptr() as usize),
+                ] {
+                    let flags = vm_flags_containing(address);
+                    let has = |f: &str| flags.iter().any(|x| x == f);
+                    assert!(
+                        has("dd"),
+                        "{backing} {kind:?} {what}: not dump-excluded: {flags:?}"
+                    );
+                    match backing {
+                        Backing::Mmap => {
+                            assert!(has("wf"), "{kind:?} {what}: not wiped on fork: {flags:?}");
+                            assert!(has("lo"), "{kind:?} {what}: not locked: {flags:?}");
+                        }
+                        _ => assert!(has("dc"), "{kind:?} {what}: inherited by fork: {flags:?}"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// A cached value in memfd_secret pages is out of /proc/self/mem's reach too; in mmap pages it is not.
+    #[test]
+    fn secret_values_live_in_the_factorys_backing() {
+        let schedule = [0x5Au8; 240];
+        let plain = SecretFactory::builder()
+            .backing(Backing::Mmap)
+            .build()
+            .new_value(schedule)
+            .unwrap();
+        let addr = plain.get().unwrap().as_ptr() as usize;
+        assert_eq!(
+            crate::test_support::read_proc_self_mem(addr, 240).unwrap(),
+            schedule
+        );
+        if !crate::test_support::memfd_secret_or_skip("secret_values_live_in_the_factorys_backing")
+        {
+            return;
+        }
+        let hidden = SecretFactory::builder()
+            .backing(Backing::MemfdSecret)
+            .build()
+            .new_value(schedule)
+            .unwrap();
+        assert_eq!(hidden.backing(), Backing::MemfdSecret);
+        assert_eq!(*hidden.get().unwrap(), schedule);
+        let addr = hidden.get().unwrap().as_ptr() as usize;
+        assert!(crate::test_support::read_proc_self_mem(addr, 240).is_err());
+    }
+
+    /// Fork safety, per secret kind and backing: in a forked child every secret's bytes are zeroed (mmap,
+    /// `MADV_WIPEONFORK`) or not mapped at all (memfd_secret, `MADV_DONTFORK`), and the API says so with
+    /// `ForkedChild` instead of handing out what is there.
+    #[test]
+    fn a_forked_child_never_sees_secret_bytes() {
+        let value = *b"thisismy32bytesecretthatiwilluse";
+        let mut backings = vec![Backing::Mmap];
+        if crate::test_support::memfd_secret_or_skip(
+            "a_forked_child_never_sees_secret_bytes (memfd_secret)",
+        ) {
+            backings.push(Backing::MemfdSecret);
+        }
+        for backing in backings {
+            for kind in [MemoryKind::Protected, MemoryKind::Guarded] {
+                let factory = SecretFactory::builder().kind(kind).backing(backing).build();
+                let secret = factory.new_secret(&mut value.clone()).unwrap();
+                let cached = factory.new_value(value).unwrap();
+                let secret_addr = secret.region().data_address();
+                let value_addr = cached.get().unwrap().as_ptr() as usize;
+                let mut buf = [0u8; 32];
+                // SAFETY: the child only opens and reads /proc/self/mem (the path fits Rust's on-stack C-string
+                // buffer, so nothing allocates), loads atomics and calls _exit: all safe after fork in a
+                // multi-threaded process.
+                let pid = unsafe { libc::fork() };
+                assert!(pid >= 0, "fork failed");
+                if pid == 0 {
+                    let code = child_sees(secret_addr, &mut buf)
+                        + child_sees(value_addr, &mut buf) * 2
+                        + u8::from(!matches!(
+                            secret.with_bytes(|_| ()),
+                            Err(Error::ForkedChild)
+                        )) * 4
+                        + u8::from(!matches!(cached.get(), Err(Error::ForkedChild))) * 8;
+                    // SAFETY: _exit is async-signal-safe and skips the parent's destructors.
+                    unsafe { libc::_exit(i32::from(code)) };
+                }
+                let mut status = 0;
+                // SAFETY: waiting for our own child with a valid status pointer.
+                assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+                assert!(
+                    libc::WIFEXITED(status),
+                    "{backing} {kind:?}: child died: {status}"
+                );
+                assert_eq!(
+                    libc::WEXITSTATUS(status),
+                    0,
+                    "{backing} {kind:?}: bit 1 secret bytes seen, 2 value bytes seen, 4/8 API did not refuse"
+                );
+                assert_eq!(
+                    secret.with_bytes(|b| b.to_vec()).unwrap(),
+                    value,
+                    "parent keeps it"
+                );
+                assert_eq!(*cached.get().unwrap(), value);
+            }
+        }
+    }
+
+    /// 1 if the 32 bytes at `addr` can be read through /proc/self/mem and are not all zero.
+    fn child_sees(addr: usize, buf: &mut [u8; 32]) -> u8 {
+        use std::os::unix::fs::FileExt;
+        let Ok(mem) = std::fs::File::open("/proc/self/mem") else {
+            return 0;
+        };
+        match mem.read_exact_at(buf, addr as u64) {
+            Ok(()) => u8::from(buf.iter().any(|&b| b != 0)),
+            Err(_) => 0,
+        }
+    }
+
+    /// `Wiped` runs the value's destructor exactly once and still derefs to the value before that.
+    #[test]
+    fn wiped_values_drop_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static DROPS: AtomicUsize = AtomicUsize::new(0);
+        struct Key([u8; 16]);
+        impl Drop for Key {
+            fn drop(&mut self) {
+                DROPS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let mut wiped = Wiped::new(Key([7; 16]));
+        assert_eq!(wiped.0, [7; 16]);
+        wiped.0[0] = 1;
+        assert_eq!(wiped.0[0], 1);
+        drop(wiped);
+        assert_eq!(DROPS.load(Ordering::SeqCst), 1);
+        assert_eq!(format!("{:?}", Wiped::new(Key([1; 16]))), "Wiped(..)");
     }
 
     #[test]

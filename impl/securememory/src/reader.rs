@@ -77,7 +77,7 @@ mod tests {
             .unwrap()
     }
 
-    /// Spec §10.2's example: reads of 4, 4, 1, 4, 4 over `0123456789`.
+    /// docs/compatibility.md#securememory example: reads of 4, 4, 1, 4, 4 over `0123456789`.
     #[test]
     fn partial_reads_follow_the_spec_example() {
         let s = secret(b"0123456789");

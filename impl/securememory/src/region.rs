@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 
+use crate::backing::Backing;
 use crate::error::Error;
 use crate::os::{self, Mapping, Protection};
 use crate::state::{Destroying, Ticket};
@@ -38,6 +39,51 @@ pub(crate) struct Region {
     /// The bytes in front of the data that must equal `canary` (empty for protected memory).
     canary_range: Range<usize>,
     canary: Box<[u8]>,
+    /// Whether `inner` was locked with `mlock` (and must be unlocked).
+    locked: bool,
+    /// Whether the pages are no-access while idle (false only for the `test-util` unprotected factory).
+    protect: bool,
+    /// [`os::fork_generation`] when the region was made.
+    generation: u64,
+}
+
+/// How a region is made: the implementation, the page source, and whether it is protected at all.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RegionOptions {
+    pub(crate) kind: MemoryKind,
+    pub(crate) backing: Backing,
+    /// Lock and protect the pages (always, except for the `test-util` unprotected factory).
+    pub(crate) protect: bool,
+}
+
+/// Keep the first `len` bytes of `mapping` out of core dumps and out of forked children: a dump or a child must
+/// never see a key, and a kernel that refuses is an error, not silence. Anonymous private pages are zeroed in
+/// the child (`MADV_WIPEONFORK`, Linux ≥ 4.14); shared secretmem pages cannot be, so the child gets no mapping
+/// at all (`MADV_DONTFORK`).
+pub(crate) fn keep_out_of_dumps_and_children(mapping: &Mapping, len: usize) -> Result<(), Error> {
+    mapping
+        .exclude_from_dumps(0..len)
+        .map_err(|source| Error::Advise {
+            advice: "MADV_DONTDUMP",
+            source,
+        })?;
+    let (advice, result) = match mapping.backing() {
+        Backing::Mmap => ("MADV_WIPEONFORK", mapping.wipe_on_fork(0..len)),
+        Backing::MemfdSecret => ("MADV_DONTFORK", mapping.dont_fork(0..len)),
+    };
+    result.map_err(|source| Error::Advise { advice, source })
+}
+
+/// A failed mapping, with what to do about it: secretmem's limit is RLIMIT_MEMLOCK, and a kernel without it
+/// cannot give it.
+pub(crate) fn map_error(backing: Backing, size: usize, source: std::io::Error) -> Error {
+    match (backing, source.raw_os_error()) {
+        (Backing::MemfdSecret, Some(libc::ENOSYS | libc::EINVAL | libc::EPERM)) => {
+            Error::BackingUnavailable { backing, source }
+        }
+        (Backing::MemfdSecret, Some(libc::EAGAIN | libc::ENOMEM)) => Error::Lock { size, source },
+        _ => Error::Map { size, source },
+    }
 }
 
 fn round_up(n: usize, page: usize) -> Option<usize> {
@@ -48,10 +94,15 @@ impl Region {
     /// Map, lock and fill a region for `len` secret bytes. `fill` writes the secret into the slice it is given.
     /// On any failure every page is unlocked and unmapped again.
     pub(crate) fn new(
-        kind: MemoryKind,
+        options: RegionOptions,
         len: usize,
         fill: impl FnOnce(&mut [u8]) -> Result<(), Error>,
     ) -> Result<Region, Error> {
+        let RegionOptions {
+            kind,
+            backing,
+            protect,
+        } = options;
         if len == 0 {
             return Err(Error::InvalidLength(0));
         }
@@ -84,13 +135,11 @@ impl Region {
             inner.start..data.start
         };
 
-        let mut mapping = Mapping::new(total).map_err(|source| Error::Map {
-            size: total,
-            source,
-        })?;
-        // Failure to exclude from dumps is not fatal (older kernels lack MADV_DONTDUMP); core dumps are also
-        // disabled process-wide by default.
-        let _ = mapping.exclude_from_dumps(inner.clone());
+        let mut mapping = match Mapping::with_secret_pages(total, backing, inner.clone()) {
+            Ok(mapping) => mapping,
+            Err(source) => return Err(map_error(backing, total, source)),
+        };
+        keep_out_of_dumps_and_children(&mapping, total)?;
         if kind == MemoryKind::Guarded {
             mapping
                 .protect(0..page, Protection::NoAccess)
@@ -99,13 +148,19 @@ impl Region {
                 .protect(inner.end..total, Protection::NoAccess)
                 .map_err(Error::MarkNoAccess)?;
         }
-        mapping.lock(inner.clone()).map_err(|source| Error::Lock {
-            size: inner.len(),
-            source,
-        })?;
+        // Secretmem pages are locked by the kernel itself (and refuse `mlock`); unprotected regions are not locked.
+        let locked = backing == Backing::Mmap && protect;
+        if locked {
+            mapping.lock(inner.clone()).map_err(|source| Error::Lock {
+                size: inner.len(),
+                source,
+            })?;
+        }
         // From here on, a failure must unlock before the mapping is dropped (drop unmaps).
         let unlock_on_error = |mapping: &Mapping, e: Error| {
-            let _ = mapping.unlock(inner.clone());
+            if locked {
+                let _ = mapping.unlock(inner.clone());
+            }
             e
         };
 
@@ -120,7 +175,7 @@ impl Region {
             mapping.bytes_mut(data.clone()).fill(0);
             return Err(unlock_on_error(&mapping, e));
         }
-        if let Err(source) = mapping.protect(inner.clone(), Protection::NoAccess) {
+        if protect && let Err(source) = mapping.protect(inner.clone(), Protection::NoAccess) {
             mapping.bytes_mut(data.clone()).fill(0);
             return Err(unlock_on_error(&mapping, Error::MarkNoAccess(source)));
         }
@@ -130,7 +185,20 @@ impl Region {
             data,
             canary_range,
             canary,
+            locked,
+            protect,
+            generation: os::fork_generation(),
         })
+    }
+
+    /// True in a forked child of the process that made this region: its pages are zeroed or gone there.
+    pub(crate) fn forked(&self) -> bool {
+        os::fork_generation_registered() != self.generation
+    }
+
+    /// Where the pages come from.
+    pub(crate) fn backing(&self) -> Backing {
+        self.mapping.backing()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -139,6 +207,9 @@ impl Region {
 
     /// Make the memory readable for a new access window.
     pub(crate) fn open(&self) -> Result<(), Error> {
+        if !self.protect {
+            return Ok(());
+        }
         self.mapping
             .protect(self.inner.clone(), Protection::ReadOnly)
             .map_err(Error::MarkReadOnly)
@@ -146,6 +217,9 @@ impl Region {
 
     /// Make the memory no-access again when the window shuts.
     pub(crate) fn shut(&self) -> Result<(), Error> {
+        if !self.protect {
+            return Ok(());
+        }
         self.mapping
             .protect(self.inner.clone(), Protection::NoAccess)
             .map_err(Error::MarkNoAccess)
@@ -166,12 +240,29 @@ impl Region {
 
     /// Wipe, verify the canary, unlock and unmap. Every step is attempted; the first failure is returned.
     pub(crate) fn destroy(&self, token: Destroying) -> Result<(), Error> {
-        self.mapping
+        if self.forked() {
+            // A forked child's copy is already zeroed (wipe-on-fork) or absent (dont-fork), and the child holds
+            // no lock on it: there is nothing to wipe or check, only our address range to give back.
+            return self.mapping.unmap(&token).map_err(|source| Error::Destroy {
+                step: "munmap",
+                source,
+            });
+        }
+        if let Err(source) = self
+            .mapping
             .protect(self.inner.clone(), Protection::ReadWrite)
-            .map_err(|source| Error::Destroy {
+        {
+            // The bytes cannot be wiped, but the pages are still given back: munmap frees them (the kernel zeroes
+            // a page before anyone else gets it) instead of leaving a locked, unreachable secret in the process.
+            if self.locked {
+                let _ = self.mapping.unlock(self.inner.clone());
+            }
+            let _ = self.mapping.unmap(&token);
+            return Err(Error::Destroy {
                 step: "mprotect read-write",
                 source,
-            })?;
+            });
+        }
         let intact = self
             .mapping
             .read_exclusive(&token, self.canary_range.clone(), |b| b == &*self.canary);
@@ -179,13 +270,16 @@ impl Region {
         if !intact {
             canary_failure();
         }
-        let unlocked = self
-            .mapping
-            .unlock(self.inner.clone())
-            .map_err(|source| Error::Destroy {
-                step: "munlock",
-                source,
-            });
+        let unlocked = if self.locked {
+            self.mapping
+                .unlock(self.inner.clone())
+                .map_err(|source| Error::Destroy {
+                    step: "munlock",
+                    source,
+                })
+        } else {
+            Ok(())
+        };
         let unmapped = self.mapping.unmap(&token).map_err(|source| Error::Destroy {
             step: "munmap",
             source,
@@ -236,8 +330,8 @@ fn canary_failure() -> ! {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::SecretFactory;
     use crate::test_support::{child_mode, is_root, locked_kib, run_child, signal};
+    use crate::{Backing, Secret, SecretFactory};
 
     #[test]
     fn protected_layout_puts_data_at_the_start_of_locked_pages() {
@@ -307,48 +401,48 @@ mod tests {
         drop(guarded);
     }
 
-    /// A damaged canary aborts the process loudly instead of returning the bytes.
-    #[test]
-    fn damaged_canary_aborts_on_access() {
-        if child_mode().as_deref() == Some("canary-access") {
+    /// Run `action` on a guarded secret whose canary was damaged, in a child process (the test `test`, re-run
+    /// with child mode `mode`), and require the child to die of SIGABRT.
+    fn damaged_canary_child_aborts(test: &str, mode: &str, action: fn(&Secret)) {
+        if child_mode().as_deref() == Some(mode) {
             let mut s = SecretFactory::new(MemoryKind::Guarded)
                 .create_random(32)
                 .unwrap();
             s.region_mut().corrupt_canary_for_test();
-            let _ = s.with_bytes(|b| b.len());
+            action(&s);
             std::process::exit(0);
         }
-        let status = run_child(
-            "region::tests::damaged_canary_aborts_on_access",
-            "canary-access",
-            &[],
-        );
+        if child_mode().is_some() {
+            return;
+        }
+        let status = run_child(test, mode, &[]);
         assert_eq!(
             signal(status),
             Some(libc::SIGABRT),
-            "child status {status:?}"
+            "{mode}: child status {status:?}"
+        );
+    }
+
+    /// A damaged canary aborts the process loudly instead of returning the bytes.
+    #[test]
+    fn damaged_canary_aborts_on_access() {
+        damaged_canary_child_aborts(
+            "region::tests::damaged_canary_aborts_on_access",
+            "canary-access",
+            |s| {
+                let _ = s.with_bytes(|b| b.len());
+            },
         );
     }
 
     #[test]
     fn damaged_canary_aborts_on_close() {
-        if child_mode().as_deref() == Some("canary-close") {
-            let mut s = SecretFactory::new(MemoryKind::Guarded)
-                .create_random(32)
-                .unwrap();
-            s.region_mut().corrupt_canary_for_test();
-            let _ = s.close();
-            std::process::exit(0);
-        }
-        let status = run_child(
+        damaged_canary_child_aborts(
             "region::tests::damaged_canary_aborts_on_close",
             "canary-close",
-            &[],
-        );
-        assert_eq!(
-            signal(status),
-            Some(libc::SIGABRT),
-            "child status {status:?}"
+            |s| {
+                let _ = s.close();
+            },
         );
     }
 
@@ -357,22 +451,34 @@ mod tests {
     #[test]
     fn secret_larger_than_memlock_limit_fails_with_clear_error() {
         if child_mode().as_deref() == Some("memlock") {
-            let err = SecretFactory::new(MemoryKind::Protected)
-                .create_random(1 << 20)
-                .unwrap_err();
-            let msg = err.to_string();
-            assert!(
-                matches!(err, Error::Lock { size, .. } if size == 1 << 20),
-                "{msg}"
-            );
-            assert!(
-                msg.contains("RLIMIT_MEMLOCK") && msg.contains("1048576"),
-                "{msg}"
-            );
-            // Small secrets still fit.
-            SecretFactory::new(MemoryKind::Guarded)
-                .create_random(32)
-                .unwrap();
+            // Both backings: secretmem pages count against the same limit (the mapping fails with EAGAIN).
+            let mut backings = vec![Backing::Mmap];
+            if Backing::MemfdSecret.is_available() {
+                backings.push(Backing::MemfdSecret);
+            }
+            for backing in backings {
+                let factory = SecretFactory::builder()
+                    .kind(MemoryKind::Protected)
+                    .backing(backing)
+                    .build();
+                let err = factory.create_random(1 << 20).unwrap_err();
+                let msg = err.to_string();
+                assert!(
+                    matches!(err, Error::Lock { size, .. } if size == 1 << 20),
+                    "{backing}: {msg}"
+                );
+                assert!(
+                    msg.contains("RLIMIT_MEMLOCK") && msg.contains("1048576"),
+                    "{backing}: {msg}"
+                );
+                // Small secrets still fit.
+                SecretFactory::builder()
+                    .kind(MemoryKind::Guarded)
+                    .backing(backing)
+                    .build()
+                    .create_random(32)
+                    .unwrap();
+            }
             std::process::exit(42);
         }
         let mut wrapper = vec!["prlimit", "--memlock=65536:65536"];

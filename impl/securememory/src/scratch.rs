@@ -19,31 +19,25 @@ use zeroize::Zeroize;
 
 use crate::error::Error;
 use crate::fork_safe::fork_safe_mapping;
-use crate::os::{Mapping, Protection, page_size};
+use crate::os::{Lease, Protection, page_size};
 use crate::sync::Mutex;
 
 /// Slots mapped and locked together when the pool runs dry.
 const SLOTS_PER_CHUNK: usize = 16;
 
-/// The right to one slot's page. Only this module creates leases, at most one per slot at a time (a slot is
-/// either in the free list or leased out), which is what lets [`Mapping::leased_bytes`] hand out `&mut` bytes.
-#[derive(Debug)]
-pub(crate) struct Lease {
-    mapping: &'static Mapping,
-    page: Range<usize>,
-}
+/// Forks deep (child of a child of …) that still get a pool of their own.
+const MAX_FORK_GENERATIONS: usize = 8;
 
-impl Lease {
-    /// The slot's page within its mapping.
-    pub(crate) fn range(&self) -> Range<usize> {
-        self.page.clone()
-    }
-}
-
-/// Free slots, process-wide.
-fn free_slots() -> &'static Mutex<Vec<Lease>> {
-    static FREE: OnceLock<Mutex<Vec<Lease>>> = OnceLock::new();
-    FREE.get_or_init(|| Mutex::new(Vec::new()))
+/// Free slots, process-wide: one pool per fork generation. A forked child never touches the pool it inherited:
+/// another thread of the parent may have held its lock at the moment of `fork`, and that thread does not exist
+/// in the child, so the lock would never be released. The child starts a pool of its own instead (the inherited
+/// pages are zeroed there by `MADV_WIPEONFORK` and simply left alone).
+fn free_slots() -> Result<&'static Mutex<Vec<Lease>>, Error> {
+    static FREE: [OnceLock<Mutex<Vec<Lease>>>; MAX_FORK_GENERATIONS] =
+        [const { OnceLock::new() }; MAX_FORK_GENERATIONS];
+    let generation = usize::try_from(crate::os::fork_generation()).unwrap_or(usize::MAX);
+    let pool = FREE.get(generation).ok_or(Error::ForkedChild)?;
+    Ok(pool.get_or_init(|| Mutex::new(Vec::new())))
 }
 
 /// Map, lock and seal a new chunk; its slots, as leases.
@@ -67,15 +61,11 @@ fn new_chunk() -> Result<Vec<Lease>, Error> {
         .protect(0..total, Protection::NoAccess)
         .map_err(Error::MarkNoAccess)?;
     // On any failure above, dropping `mapping` unmaps it (which also unlocks). From here on it lives forever.
-    let mapping: &'static Mapping = Box::leak(Box::new(mapping));
-    Ok(pages
-        .into_iter()
-        .map(|page| Lease { mapping, page })
-        .collect())
+    Ok(Lease::carve(mapping, pages))
 }
 
 fn take() -> Result<Lease, Error> {
-    let mut free = free_slots().lock();
+    let mut free = free_slots()?.lock();
     if let Some(lease) = free.pop() {
         return Ok(lease);
     }
@@ -88,7 +78,10 @@ fn take() -> Result<Lease, Error> {
 }
 
 fn give_back(lease: Lease) {
-    free_slots().lock().push(lease);
+    // Only fails beyond MAX_FORK_GENERATIONS, where no lease can have been taken.
+    if let Ok(free) = free_slots() {
+        free.lock().push(lease);
+    }
 }
 
 /// A writable leased slot. Dropping it (also while unwinding from a panic in the caller's closure) wipes the
@@ -105,8 +98,7 @@ impl OpenSlot {
             .lease
             .as_mut()
             .unwrap_or_else(|| unreachable!("open until closed"));
-        let mapping = lease.mapping;
-        &mut mapping.leased_bytes(lease)[..len]
+        &mut lease.bytes()[..len]
     }
 
     fn seal(&mut self) -> Result<(), Error> {
@@ -114,7 +106,7 @@ impl OpenSlot {
         let Some(lease) = self.lease.take() else {
             return Ok(());
         };
-        match lease.mapping.protect(lease.range(), Protection::NoAccess) {
+        match lease.mapping().protect(lease.range(), Protection::NoAccess) {
             Ok(()) => {
                 give_back(lease);
                 Ok(())
@@ -144,7 +136,10 @@ pub(crate) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> Res
         return Err(Error::ScratchLength { len, max });
     }
     let lease = take()?;
-    if let Err(e) = lease.mapping.protect(lease.range(), Protection::ReadWrite) {
+    if let Err(e) = lease
+        .mapping()
+        .protect(lease.range(), Protection::ReadWrite)
+    {
         give_back(lease);
         return Err(Error::MarkReadWrite(e));
     }
@@ -225,6 +220,31 @@ mod tests {
             with_scratch(32, |bytes| assert!(bytes.iter().all(|&b| b == 0))).unwrap();
         }
         assert_ne!(address, 0);
+    }
+
+    /// A fork while another thread holds the pool's lock: the child's first `with_scratch` neither deadlocks
+    /// nor touches the inherited pool, it gets a page from a pool of its own.
+    #[test]
+    fn a_child_forked_while_the_pool_is_locked_still_gets_scratch() {
+        with_scratch(32, |_| ()).unwrap(); // the parent's pool exists
+        let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let holder = std::thread::spawn(move || {
+            let _guard = free_slots().unwrap().lock();
+            locked_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+        locked_rx.recv().unwrap();
+        let status = crate::os::fork_and_wait(std::time::Duration::from_secs(10), || {
+            with_scratch(32, |bytes| {
+                bytes.fill(3);
+                bytes.iter().all(|&b| b == 3)
+            })
+            .is_ok_and(|ok| ok)
+        });
+        release_tx.send(()).unwrap();
+        holder.join().unwrap();
+        assert_eq!(status, Some(true), "child deadlocked (None) or failed");
     }
 
     #[test]

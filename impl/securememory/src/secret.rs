@@ -3,17 +3,21 @@
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
+use crate::backing::Backing;
 use crate::error::Error;
 use crate::metrics;
 use crate::reader::SecretReader;
-use crate::region::{MemoryKind, Region};
+use crate::region::{MemoryKind, Region, RegionOptions};
 use crate::state::AccessState;
 
 /// Sensitive bytes in locked memory, inaccessible (`PROT_NONE`) except while a [`with_bytes`](Secret::with_bytes)
 /// call is running, excluded from core dumps, wiped and freed on [`close`](Secret::close) or drop.
 ///
 /// Concurrent accessors share one readable window: the first one in makes the memory readable, the last one out
-/// makes it inaccessible again, so readers on many threads pay one pair of syscalls between them.
+/// makes it inaccessible again, so readers on many threads pay one pair of syscalls between them. The last one
+/// out of a window that several accessors shared waits up to 2 µs, still inside its call, for another accessor
+/// to join before it re-protects (see `state.rs`); a lone accessor re-protects at once. Whenever no
+/// `with_bytes`/reader call on the secret is in progress, its memory is inaccessible.
 ///
 /// A secret is `Send + Sync`; share it with `Arc`. It is deliberately not `Clone`, and its `Debug` output never
 /// shows the bytes.
@@ -25,17 +29,22 @@ pub struct Secret {
 
 impl Secret {
     pub(crate) fn new(
-        kind: MemoryKind,
+        options: RegionOptions,
         len: usize,
         fill: impl FnOnce(&mut [u8]) -> Result<(), Error>,
     ) -> Result<Self, Error> {
-        let region = Region::new(kind, len, fill)?;
+        let region = Region::new(options, len, fill)?;
         metrics::on_allocate();
         Ok(Secret {
             state: AccessState::new(),
             region,
-            kind,
+            kind: options.kind,
         })
+    }
+
+    /// Where this secret's pages come from.
+    pub fn backing(&self) -> Backing {
+        self.region.backing()
     }
 
     /// Number of secret bytes (always ≥ 1).
@@ -74,10 +83,17 @@ impl Secret {
     /// take the transition lock) runs outside unwinding, then the panic resumes: the count and the protection are
     /// always restored, and no lock is ever poisoned.
     fn access<R>(&self, action: impl FnOnce(&[u8]) -> R) -> Result<R, Error> {
+        if self.region.forked() {
+            return Err(Error::ForkedChild);
+        }
         let ticket = self
             .state
             .acquire(|| self.region.open(), || self.region.shut())?;
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.region.read(&ticket, action)));
+        if outcome.is_err() && crate::state::broken("panic-skips-release") {
+            let _unreleased = ticket;
+            return Err(Error::Closed);
+        }
         let released = self.state.release(ticket, || self.region.shut());
         match outcome {
             Ok(result) => released.map(|()| result),

@@ -9,7 +9,18 @@
 //! * `CLOSED`    — the memory is gone;
 //! * `HANDOFF`   — the last accessor left while others were waiting: instead of re-protecting, it handed its place
 //!   in the window (its unit of `count`) to one of them, which takes it without a syscall;
+//! * `SHARED`    — more than one accessor has been in this window (set by every join and handoff, cleared when the
+//!   window shuts);
 //! * bits 40..64 — accessors waiting for the window (`waiters`).
+//!
+//! **Grace.** The last accessor out of a *shared* window does not re-protect at once: still counted, still inside
+//! its `with_bytes` call, it watches the word for up to [`GRACE`] (about the cost of one `mprotect`) for another
+//! accessor to join, and leaves without a syscall if one does. Under concurrent use this keeps one window open
+//! across back-to-back accesses instead of paying an `mprotect` pair — and, with threads on several CPUs, a TLB
+//! shoot-down — whenever the count touches zero for a few nanoseconds. A window only one accessor used (the
+//! single-threaded case) is re-protected immediately, and closing cuts the grace short. So the memory is
+//! readable only while some `with_bytes` call on it is in progress; it can outlast the last *closure* by at most
+//! the grace, and only when the window was shared.
 //!
 //! Transitions that change memory protection (count 0 → 1 opens the window, 1 → 0 shuts it) and closing happen under
 //! one mutex, so protection changes are serialised and ordered with each other. Joining or leaving an already-open
@@ -29,6 +40,7 @@ const READABLE: u64 = 1 << 32;
 const CLOSING: u64 = 1 << 33;
 const CLOSED: u64 = 1 << 34;
 const HANDOFF: u64 = 1 << 35;
+const SHARED: u64 = 1 << 36;
 const WAITER: u64 = 1 << 40;
 const WAITERS_MASK: u64 = !(WAITER - 1);
 
@@ -38,6 +50,29 @@ const WAITERS_MASK: u64 = !(WAITER - 1);
 const SPIN_LIMIT: usize = 512;
 #[cfg(loom)]
 const SPIN_LIMIT: usize = 2;
+
+/// How long the last accessor of a shared window waits for another before re-protecting: about one `mprotect`.
+#[cfg(not(loom))]
+const GRACE: std::time::Duration = std::time::Duration::from_micros(2);
+
+/// Looks at the word the last accessor of a shared window makes before it re-protects: unbounded in time would
+/// be wrong, so the real build also stops at [`GRACE`]; under loom each look is an explored step.
+#[cfg(not(loom))]
+const GRACE_LOOKS: usize = 4096;
+#[cfg(loom)]
+const GRACE_LOOKS: usize = 2;
+
+/// Deliberately broken variants of this state machine, selected under loom only by `SECUREMEMORY_LOOM_BROKEN`,
+/// to show that each loom model fails when the property it checks is broken (`scripts/loom-broken.sh`).
+#[cfg(loom)]
+pub(crate) fn broken(variant: &str) -> bool {
+    std::env::var("SECUREMEMORY_LOOM_BROKEN").is_ok_and(|v| v == variant)
+}
+#[cfg(not(loom))]
+#[inline(always)]
+pub(crate) fn broken(_variant: &str) -> bool {
+    false
+}
 
 /// Proof that the holder is an admitted accessor: the memory is readable for as long as it lives. Only
 /// [`AccessState::acquire`] makes one and only [`AccessState::release`] takes it back.
@@ -137,7 +172,7 @@ impl AccessState {
                     }
                 }
             } else if word & READABLE != 0 && word & COUNT_MASK > 0 {
-                (word + 1 - WAITER, false)
+                ((word + 1 - WAITER) | SHARED, false)
             } else {
                 return Ok(Step::Shut);
             };
@@ -200,7 +235,7 @@ impl AccessState {
             }
             match self.word.compare_exchange_weak(
                 word,
-                word + 1,
+                (word + 1) | SHARED,
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
@@ -220,11 +255,18 @@ impl AccessState {
     ) -> Result<(), Error> {
         let Ticket(()) = ticket;
         let mut word = self.word.load(Ordering::Acquire);
+        let mut grace = Grace::new();
         loop {
             let next = if word & COUNT_MASK > 1 {
                 word - 1
             } else if Self::can_hand_off(word) {
-                word | HANDOFF
+                word | HANDOFF | SHARED
+            } else if word & SHARED != 0 && word & CLOSING == 0 && grace.wait() {
+                // Last one out of a shared window: still counted, give another accessor the chance to join.
+                word = self.word.load(Ordering::Acquire);
+                continue;
+            } else if word & SHARED != 0 && broken("grace-expiry-skips-shut") {
+                word - 1
             } else {
                 break;
             };
@@ -243,10 +285,13 @@ impl AccessState {
             let (next, last) = if word & COUNT_MASK > 1 {
                 (word - 1, false)
             } else if Self::can_hand_off(word) {
-                (word | HANDOFF, false)
+                (word | HANDOFF | SHARED, false)
+            } else if broken("last-out-keeps-window-open") {
+                (word - 1, false)
             } else {
-                // The last one out clears READABLE in the same step, so nobody can join a window being shut.
-                ((word - 1) & !READABLE, true)
+                // The last one out clears READABLE (and SHARED) in the same step, so nobody can join a window
+                // being shut.
+                ((word - 1) & !(READABLE | SHARED), true)
             };
             match self
                 .word
@@ -278,13 +323,13 @@ impl AccessState {
     ) -> Result<(), Error> {
         let mut guard = self.transitions.lock();
         let word = self.word.fetch_or(CLOSING, Ordering::AcqRel);
-        if word & CLOSING != 0 {
+        if word & CLOSING != 0 && !broken("second-close-destroys-again") {
             while self.word.load(Ordering::Acquire) & CLOSED == 0 {
                 guard = self.changed.wait(guard);
             }
             return Ok(());
         }
-        while self.word.load(Ordering::Acquire) & COUNT_MASK != 0 {
+        while self.word.load(Ordering::Acquire) & COUNT_MASK != 0 && !broken("close-skips-wait") {
             guard = self.changed.wait(guard);
         }
         let result = destroy(Destroying(()));
@@ -317,4 +362,43 @@ enum Step {
     Admitted(Ticket),
     HandedOffWhileClosing(Ticket),
     Shut,
+}
+
+/// The bounded wait of the last accessor of a shared window ([`GRACE`], at most [`GRACE_LOOKS`] looks).
+struct Grace {
+    looks: usize,
+    #[cfg(not(loom))]
+    started: Option<std::time::Instant>,
+}
+
+impl Grace {
+    fn new() -> Self {
+        Grace {
+            looks: 0,
+            #[cfg(not(loom))]
+            started: None,
+        }
+    }
+
+    /// Spin once and say whether the grace still runs.
+    fn wait(&mut self) -> bool {
+        if self.looks >= GRACE_LOOKS {
+            return false;
+        }
+        #[cfg(not(loom))]
+        {
+            // The clock is read every 16 looks: a vDSO call is a few times dearer than one look.
+            if self.looks.is_multiple_of(16) {
+                let now = std::time::Instant::now();
+                match self.started {
+                    None => self.started = Some(now),
+                    Some(started) if now.duration_since(started) >= GRACE => return false,
+                    Some(_) => {}
+                }
+            }
+        }
+        self.looks += 1;
+        spin_loop();
+        true
+    }
 }

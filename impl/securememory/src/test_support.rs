@@ -46,3 +46,25 @@ pub(crate) fn is_root() -> bool {
         .and_then(|v| v.split_whitespace().nth(1).map(|euid| euid == "0"))
         .unwrap_or(false)
 }
+
+/// Read `len` bytes at `addr` of this process through `/proc/self/mem`, as a debugger or root would: the kernel
+/// reads through its own mapping of the page (FOLL_FORCE), whatever the page's protection.
+pub(crate) fn read_proc_self_mem(addr: usize, len: usize) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let mem = std::fs::File::open("/proc/self/mem")?;
+    let mut buf = vec![0u8; len];
+    mem.read_exact_at(&mut buf, addr as u64)?;
+    Ok(buf)
+}
+
+/// Whether the kernel offers memfd_secret here. Without it the memfd_secret tests skip, loudly.
+pub(crate) fn memfd_secret_or_skip(test: &str) -> bool {
+    if crate::Backing::MemfdSecret.is_available() {
+        return true;
+    }
+    eprintln!(
+        "SKIPPED {test}: this kernel has no memfd_secret (Linux ≥ 5.14 with secretmem enabled); \
+         the mmap backing was tested alone"
+    );
+    false
+}
