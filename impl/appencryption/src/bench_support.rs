@@ -1,13 +1,14 @@
 //! Entry points for the lab's benches (`harness/benches/`): the count-min sketch and bounded cache engine
 //! (`cache.rs`), and the key cache (`key_cache.rs`, Go's `key_cache_benchmark_test.go`).
 //!
-//! **Not a supported API.** Hidden from the docs, exempt from semver, and limited to what the benches time; it may
-//! change or disappear in any release. Nothing here is needed to use the library.
+//! **Not a supported API.** Only with the `test-util` feature (which only the lab enables), exempt from semver, and
+//! limited to what the benches time; it may change or disappear in any release. Nothing here is needed to use the
+//! library.
 
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
 use securememory::{MemoryKind, SecretFactory};
@@ -15,10 +16,12 @@ use zeroize::Zeroizing;
 
 pub use crate::cache::bench_support::{BenchCache, CountMinSketch};
 use crate::cache::key_cache::{KeyCache, KeyHandle};
+use crate::clock::{Clock, SystemClock};
 use crate::crypto::{AesGcmBackend, CryptoKey, KEY_LEN};
+use crate::error::Error;
 use crate::policy::{CryptoPolicy, KeyMode};
+use crate::rng::{OsRandom, SecureRandom};
 use crate::sync::{AtomicU64, Ordering};
-use crate::{Clock, Error, OsRandom, SecureRandom, SystemClock};
 
 /// A key that is not (yet) in a cache: what a key-cache loader returns.
 pub struct BenchKey(CryptoKey<AesGcmBackend>);
@@ -120,7 +123,8 @@ impl Clock for SetupClock {
     }
 }
 
-/// The crate's key cache (spec §5.1–§5.3) over the system clock, as Go's key-cache benchmarks build it.
+/// The crate's key cache (docs/compatibility.md#key-cache) over the system clock, as Go's key-cache benchmarks build
+/// it.
 ///
 /// The cache is async: a hit completes on its first poll, a miss may wait for another thread's load (single
 /// flight). The `get_or_load*` futures need no runtime (the single-flight gate wakes its waiters itself); the
@@ -171,17 +175,15 @@ impl BenchKeyCache {
                 .max(1)
         });
         self.clock.pinned_ns.store(pinned, Ordering::Release);
-        let inserted = poll_once(
+        let inserted = ready_now(
             self.cache
                 .get_or_load(&id, created, || std::future::ready(Ok(key.0))),
         );
         self.clock.pinned_ns.store(0, Ordering::Release);
-        inserted
-            .expect("an uncontended insert completes on its first poll")
-            .map(drop)
+        inserted.map(drop)
     }
 
-    /// Go's `GetOrLoad(KeyMeta{id, created}, loader)` (spec §5.2).
+    /// Go's `GetOrLoad(KeyMeta{id, created}, loader)` (docs/compatibility.md#key-cache).
     pub async fn get_or_load<F>(
         &self,
         id: &Arc<str>,
@@ -197,7 +199,7 @@ impl BenchKeyCache {
             .map(BenchKeyHandle)
     }
 
-    /// Go's `GetOrLoadLatest(id, loader)` (spec §5.3).
+    /// Go's `GetOrLoadLatest(id, loader)` (docs/compatibility.md#key-cache).
     pub async fn get_or_load_latest<F>(
         &self,
         id: &Arc<str>,
@@ -235,10 +237,43 @@ impl BenchKeyCache {
     }
 }
 
-/// Poll `future` once with a no-op waker.
-fn poll_once<F: Future>(future: F) -> Option<F::Output> {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(out) => Some(out),
-        Poll::Pending => None,
+/// Poll `future` once with a no-op waker: all a cache hit costs, no runtime involved. See [`ready_now`] for a
+/// future that must not suspend.
+pub fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
+    crate::poll::poll_once(future)
+}
+
+/// Run a future that must complete on its first poll (a cache hit, an uncontended insert).
+///
+/// # Panics
+/// If the future suspends: for the benches that is a bug (a hit that waited).
+pub fn ready_now<F: Future>(future: F) -> F::Output {
+    match poll_once(pin!(future)) {
+        Poll::Ready(out) => out,
+        Poll::Pending => panic!("a future that must complete on its first poll suspended"),
     }
+}
+
+/// Seal under a one-shot key by one of `RingBackend`'s two routes, whichever the calibration chose (the
+/// `aead/one_shot_seal/<path>/<size>` benches time each route).
+#[cfg(feature = "ring")]
+pub fn ring_seal_once_via(
+    path: crate::OneShotPath,
+    key: &[u8],
+    nonce: &[u8; crate::NONCE_LEN],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    crate::crypto::ring_seal_once_via(path, key, nonce, plaintext, out)
+}
+
+/// As [`ring_seal_once_via`], opening (`aead/one_shot_open/<path>/<size>`).
+#[cfg(feature = "ring")]
+pub fn ring_open_once_via(
+    path: crate::OneShotPath,
+    key: &[u8],
+    blob: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    crate::crypto::ring_open_once_via(path, key, blob, out)
 }

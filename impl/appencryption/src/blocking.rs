@@ -4,16 +4,17 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::OnceLock;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 
-use crate::Error;
+use crate::error::Error;
+use crate::poll::poll_once;
 
 /// The blocking API's runtime: one lazily built tokio runtime for the whole process (building one per factory
 /// would cost a runtime's setup syscalls every time a short-lived factory first misses its caches). One worker
 /// thread drives I/O and spawned tasks (sqlx's pool); each blocking caller polls its own future on its own thread.
 static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 
-fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
+pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime, Error> {
     RUNTIME
         .get_or_init(|| {
             tokio::runtime::Builder::new_multi_thread()
@@ -36,10 +37,7 @@ pub(crate) fn block_on<T>(future: impl Future<Output = Result<T, Error>>) -> Res
     // that runtime's context serves.
     let context = (!inside_runtime).then(|| runtime.enter());
     let mut future = pin!(future);
-    if let Poll::Ready(out) = future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
+    if let Poll::Ready(out) = poll_once(future.as_mut()) {
         return out;
     }
     if inside_runtime {

@@ -1,31 +1,33 @@
-//! The key hierarchy algorithm (spec §3): encrypt and decrypt step by step, the cache loaders, inline rotation,
-//! and the duplicate-store race.
+//! The key hierarchy algorithm (docs/compatibility.md#algorithms): encrypt and decrypt step by step, the cache
+//! loaders, inline rotation, and the duplicate-store race.
 //!
 //! One [`Envelope`] per session: its partition's ids, its intermediate key cache (or the factory's shared one) and
 //! the factory's [`Shared`] state (system key cache, metastore, KMS, AEAD, secret factory, RNG, clock).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-use crate::session::start_timer;
+use std::time::Duration;
 
 use securememory::SecretFactory;
 use zeroize::Zeroizing;
 
 use crate::cache::key_cache::{KeyCache, KeyHandle, LatestMemo};
+use crate::clock::Clock;
 use crate::crypto::{
     AEAD_OVERHEAD, AeadBackend, CryptoKey, KEY_LEN, NONCE_LEN, check_plaintext_len,
 };
+use crate::error::Error;
+use crate::kms::KeyManagementService;
+use crate::metastore::Metastore;
+use crate::metrics::{record_timer, recorder_installed, start_timer};
 use crate::partition::{Partition, PartitionScope};
 use crate::policy::{CryptoPolicy, KeyMode};
-use crate::{
-    Clock, DataRowRecord, EnvelopeKeyRecord, Error, KeyManagementService, KeyMeta, Metastore,
-    SecureRandom,
-};
+use crate::record::{DataRowRecord, EnvelopeKeyRecord, KeyMeta};
+use crate::rng::SecureRandom;
 
 /// How many times a lost creation race is retried when the winner's key is already invalid (expired or revoked,
-/// e.g. written by a process with a skewed clock). Go does not retry (quirk Q10); after the last attempt the
-/// winner's key is used as Go would.
+/// e.g. written by a process with a skewed clock). Go does not retry
+/// (docs/compatibility.md#q10-the-winner-of-a-lost-race-is-used-unchecked); after the last attempt the winner's key
+/// is used as Go would.
 const CREATE_RETRIES: usize = 3;
 
 /// What a factory shares with all of its sessions.
@@ -39,7 +41,10 @@ pub(crate) struct Shared<B: AeadBackend> {
     pub(crate) kms: Arc<dyn KeyManagementService>,
     pub(crate) backend: B,
     pub(crate) secrets: SecretFactory,
+    /// Data-row keys and nonces.
     pub(crate) rng: Arc<dyn SecureRandom>,
+    /// System and intermediate keys: the OS generator unless the builder was given one RNG for everything.
+    pub(crate) key_rng: Arc<dyn SecureRandom>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) sk_cache: KeyCache<B>,
     pub(crate) shared_ik_cache: Option<Arc<KeyCache<B>>>,
@@ -99,7 +104,7 @@ impl<B: AeadBackend> Envelope<B> {
         )
     }
 
-    // --- encrypt (spec §3.2) ---------------------------------------------------------------------------------
+    // --- encrypt (docs/compatibility.md#encrypt) -------------------------------------------------------------------
 
     /// E1–E5: seal `payload` under a fresh data-row key, sealed in turn by the latest intermediate key.
     pub(crate) async fn encrypt(&self, payload: &[u8]) -> Result<DataRowRecord, Error> {
@@ -165,7 +170,7 @@ impl<B: AeadBackend> Envelope<B> {
             KeyMode::ProtectedDataRowKey => {
                 s.secrets.with_scratch(KEY_LEN + 2 * NONCE_LEN, seal)??
             }
-            KeyMode::StackDataRowKey | KeyMode::CachedCipher => {
+            KeyMode::StackDataRowKey | KeyMode::CachedCipher | KeyMode::SecretCachedCipher => {
                 seal(&mut *Zeroizing::new([0u8; KEY_LEN + 2 * NONCE_LEN]))?
             }
         }
@@ -212,7 +217,8 @@ impl<B: AeadBackend> Envelope<B> {
             return self.create_ik().await;
         }
         let Some(parent) = record.parent_key_meta.as_ref() else {
-            // Go dereferences a missing parent and crashes (quirk Q13); a new key is the safe way forward.
+            // Go dereferences a missing parent and crashes
+            // (docs/compatibility.md#q13-an-ik-row-without-a-parent-crashes-go); a new key is the safe way forward.
             tracing::debug!(
                 id = &**ik_id,
                 "intermediate key record without parent key meta; creating a new one"
@@ -238,7 +244,7 @@ impl<B: AeadBackend> Envelope<B> {
         }
     }
 
-    /// C1–C8: create, store, and on a lost race adopt the winner (spec §3.4).
+    /// C1–C8: create, store, and on a lost race adopt the winner (docs/compatibility.md#concurrent-key-creation).
     async fn create_ik(&self) -> Result<CryptoKey<B>, Error> {
         let s = &*self.shared;
         let ik_id = self.partition.intermediate_key_id();
@@ -250,7 +256,7 @@ impl<B: AeadBackend> Envelope<B> {
                 .await?;
             let created = s.policy.truncated_created(s.clock.now());
             let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-            s.rng.fill(&mut *bytes)?;
+            s.key_rng.fill(&mut *bytes)?;
             let mut encrypted_key = Vec::with_capacity(KEY_LEN + AEAD_OVERHEAD);
             sk.with_cipher(&s.backend, |c| {
                 s.backend
@@ -288,7 +294,8 @@ impl<B: AeadBackend> Envelope<B> {
                 if parent.created != sk.created()
                     || parent.key_id != **self.partition.system_key_id() =>
             {
-                // Dropped at the end of this call: quirk Q2 (never released in Go) fixed.
+                // Dropped at the end of this call: docs/compatibility.md#q2-an-extra-sk-handle-is-never-released
+                // (never released in Go) fixed.
                 let other = self.system_key(parent).await?;
                 self.open_ik(&other, record)
             }
@@ -322,7 +329,7 @@ impl<B: AeadBackend> Envelope<B> {
             }
             let created = s.policy.truncated_created(s.clock.now());
             let mut bytes = Zeroizing::new([0u8; KEY_LEN]);
-            s.rng.fill(&mut *bytes)?;
+            s.key_rng.fill(&mut *bytes)?;
             let encrypted_key = s.kms.encrypt_key(&*bytes).await?;
             let record = EnvelopeKeyRecord {
                 revoked: false,
@@ -372,7 +379,8 @@ impl<B: AeadBackend> Envelope<B> {
     }
 
     /// After a lost creation race (C7/S7): the winner's record, or `None` to try creating again because the
-    /// winner is already invalid and attempts remain (Go uses it regardless, quirk Q10).
+    /// winner is already invalid and attempts remain (Go uses it regardless,
+    /// docs/compatibility.md#q10-the-winner-of-a-lost-race-is-used-unchecked).
     async fn race_winner(
         &self,
         id: &str,
@@ -394,7 +402,8 @@ impl<B: AeadBackend> Envelope<B> {
         Ok(Some(winner))
     }
 
-    /// Insert-if-absent; any error counts as "someone else won" (spec §3.4), and is logged.
+    /// Insert-if-absent; any error counts as "someone else won" (docs/compatibility.md#concurrent-key-creation), and
+    /// is logged.
     async fn store(&self, id: &str, created: i64, record: &EnvelopeKeyRecord) -> bool {
         match self.shared.metastore.store(id, created, record).await {
             Ok(inserted) => inserted,
@@ -405,7 +414,7 @@ impl<B: AeadBackend> Envelope<B> {
         }
     }
 
-    // --- decrypt (spec §3.3) ---------------------------------------------------------------------------------
+    // --- decrypt (docs/compatibility.md#decrypt) -------------------------------------------------------------------
 
     /// D1–D3: the record's key, its parent, and the parent's id if this session may use it.
     fn check_record<'r>(
@@ -498,21 +507,6 @@ impl<B: AeadBackend> Envelope<B> {
                 })?;
         let sk = self.system_key(parent).await?;
         self.open_ik(&sk, &record)
-    }
-}
-
-/// Whether a `metrics` recorder is installed. The facade's no-op recorder is a zero-sized type and real
-/// recorders hold state, so a zero-sized recorder is taken to be the no-op one: with none installed an operation
-/// then skips its two clock reads, which is what makes the timers free for applications that do not collect
-/// metrics.
-pub(crate) fn recorder_installed() -> bool {
-    metrics::with_recorder(|recorder| std::mem::size_of_val(recorder) != 0)
-}
-
-/// Record a Go-named timer (spec §7.3) when metrics are on.
-fn record_timer(name: &'static str, started: Option<Instant>) {
-    if let Some(started) = started {
-        metrics::histogram!(name).record(started.elapsed());
     }
 }
 

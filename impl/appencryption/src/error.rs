@@ -1,9 +1,23 @@
 //! The one error type of this crate.
 
-/// Everything that can go wrong in `appencryption`.
+/// Everything that can go wrong in `appencryption`: one flat enum, `#[non_exhaustive]` so that adding a variant is
+/// not a breaking change.
 ///
-/// Variants are grouped by cause: caller misuse, bad input, backend failure, library bug. Messages keep Go's
-/// wording where the spec lists it (spec §3.7), so logs and tests read the same in both languages.
+/// The variants are declared in sections, by where the error comes from:
+/// * caller misuse of factories and sessions ([`EmptyPartition`](Error::EmptyPartition),
+///   [`SessionClosed`](Error::SessionClosed), [`BlockingInAsyncContext`](Error::BlockingInAsyncContext), …);
+/// * a record that does not belong to this session ([`DataRowKeyMissing`](Error::DataRowKeyMissing),
+///   [`ParentKeyMissing`](Error::ParentKeyMissing), [`InvalidIntermediateKeyId`](Error::InvalidIntermediateKeyId));
+/// * keys missing from, or corrupt in, the metastore;
+/// * cache configuration;
+/// * secure memory ([`SecureMemory`](Error::SecureMemory), the `securememory` crate's error);
+/// * metastore and KMS backends: their failures and their configuration;
+/// * record JSON that cannot be read;
+/// * AEAD and randomness.
+///
+/// A failed decryption is opaque: [`DecryptionFailed`](Error::DecryptionFailed) never says which check failed
+/// (wrong key, altered ciphertext, tag or nonce). Messages keep Go's wording where Go has one
+/// (docs/compatibility.md#error-messages), so logs and tests read the same in both languages.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -58,7 +72,7 @@ pub enum Error {
     #[error("unable to decrypt record")]
     InvalidIntermediateKeyId,
 
-    // --- keys missing from the metastore -----------------------------------------------------------------
+    // --- keys missing from, or corrupt in, the metastore --------------------------------------------------
     /// The intermediate key a record names is not in the metastore.
     #[error("error loading intermediate key from metastore: no key {id} created {created}")]
     IntermediateKeyNotFound {
@@ -84,8 +98,8 @@ pub enum Error {
         id: String,
     },
 
-    /// An intermediate key record has no `ParentKeyMeta` (Go crashes here, quirk Q13); the metastore row is
-    /// corrupt.
+    /// An intermediate key record has no `ParentKeyMeta` (Go crashes here,
+    /// docs/compatibility.md#q13-an-ik-row-without-a-parent-crashes-go); the metastore row is corrupt.
     #[error(
         "intermediate key {id} created {created} has no parent key meta; the metastore record is corrupt"
     )]
@@ -96,12 +110,7 @@ pub enum Error {
         created: i64,
     },
 
-    // --- bad input -----------------------------------------------------------------------------------------
-    /// A serialized record is not valid JSON or misses a required field.
-    #[error("malformed record JSON: {0}")]
-    MalformedJson(String),
-
-    // --- caller misuse: cache configuration (src/cache/, spec §5.6–§5.8) ----------------------------------------
+    // --- caller misuse: cache configuration (src/cache/, docs/compatibility.md#caches) -----------------------------
     /// An eviction policy name other than `""`, `simple`, `lru`, `slru`, `lfu`, `tinylfu` (Go panics with this
     /// message).
     #[error("cache: unsupported policy \"{0}\"")]
@@ -120,9 +129,9 @@ pub enum Error {
     #[error(transparent)]
     SecureMemory(#[from] securememory::Error),
 
-    // --- metastore and KMS backends (src/metastore/, src/kms/) ---------------------------------------------
+    // --- metastore and KMS backends: failures and configuration (src/metastore/, src/kms/) -------------------
     /// A metastore backend (database driver, network) failed; the driver's error is the source. Loads pass these
-    /// through; a failed store is reported as `Ok(false)` instead (spec §3.4).
+    /// through; a failed store is reported as `Ok(false)` instead (docs/compatibility.md#concurrent-key-creation).
     #[error("metastore error: {0}")]
     Metastore(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// A key record read from a metastore could not be decoded (Go: `unable to unmarshal key: <err>`).
@@ -146,8 +155,8 @@ pub enum Error {
         "invalid SQL table name {0:?}: use ASCII letters, digits and `_`, not starting with a digit, at most 63 bytes"
     )]
     InvalidTableName(String),
-    /// A DynamoDB item does not have the shape of an Asherah key record (spec §8.4): the message names the
-    /// missing or mistyped attribute.
+    /// A DynamoDB item does not have the shape of an Asherah key record (docs/compatibility.md#dynamodb-metastore):
+    /// the message names the missing or mistyped attribute.
     #[error("DynamoDB item is not an Asherah key record: {0}")]
     MalformedItem(String),
     /// A backend was configured inconsistently (for example a region suffix on a client without a region, an
@@ -164,7 +173,8 @@ pub enum Error {
         details: String,
     },
     /// A data key was generated but no region could encrypt it, so the system key would be undecryptable. Go
-    /// stores such a key anyway (quirk Q8); here encryption fails and nothing is written.
+    /// stores such a key anyway (docs/compatibility.md#q8-aws-kms-with-no-kek); here encryption fails and nothing is
+    /// written.
     #[error(
         "AWS KMS: no region could encrypt the data key, refusing to produce an undecryptable system key: {details}"
     )]
@@ -172,15 +182,57 @@ pub enum Error {
         /// `region: error` for each region.
         details: String,
     },
-    /// An AWS KMS key envelope (the system key record's `Key`) is not the JSON of spec §9.3 (Go: `unable to
-    /// unmarshal envelope: …`).
+    /// An AWS KMS key envelope (the system key record's `Key`) is not the JSON of docs/compatibility.md#aws-kms (Go:
+    /// `unable to unmarshal envelope: …`).
     #[error("unable to unmarshal envelope: {0}")]
     KmsEnvelope(String),
+    /// A metastore or KMS call did not answer within its deadline (the policy's `backend_call_deadline`, or an AWS
+    /// KMS region's `region_deadline`); it was abandoned and nothing was cached or written for it.
+    #[error(
+        "{operation} did not answer within its deadline of {deadline:?}; the backend is unreachable or overloaded (raise CryptoPolicy::backend_call_deadline if it is merely slow)"
+    )]
+    Deadline {
+        /// The call, e.g. `metastore load_latest`, `KMS decrypt_key`.
+        operation: &'static str,
+        /// The deadline it missed.
+        deadline: std::time::Duration,
+    },
+    /// Loading this key failed moments ago, and the failure is remembered for the policy's
+    /// `failed_load_cache_duration` rather than asking the backend again at once.
+    #[error(
+        "loading key {id} (created {created:?}) failed moments ago: {reason}; it is tried again in {retry_in:?}"
+    )]
+    LoadFailedRecently {
+        /// Key id.
+        id: String,
+        /// The version, or `None` for the latest-version lookup.
+        created: Option<i64>,
+        /// The original failure's message.
+        reason: String,
+        /// Time until the key is loaded again.
+        retry_in: std::time::Duration,
+    },
+    /// The service and product names alone make key ids longer than a metastore accepts ([`MAX_KEY_ID_LEN`]
+    /// bytes), leaving no room for a partition id.
+    ///
+    /// [`MAX_KEY_ID_LEN`]: crate::MAX_KEY_ID_LEN
+    #[error(
+        "service and product names make key ids of {len} bytes before any partition id, but key ids are limited to {max} bytes: shorten the service or product name"
+    )]
+    ServiceProductTooLong {
+        /// Length of the intermediate key id for a one-byte partition id.
+        len: usize,
+        /// The key id limit.
+        max: usize,
+    },
     /// The static KMS was given a master key that is not 32 bytes long.
     #[error("invalid key size {0}, must be 32 bytes")]
     InvalidKeySize(usize),
 
-    // --- bad input: record JSON (src/record/, spec §2.2–§2.6) -----------------------------------------------
+    // --- bad input: record JSON (src/record/, docs/compatibility.md#records) ---------------------------------------
+    /// A serialized record is not valid JSON or misses a required field.
+    #[error("malformed record JSON: {0}")]
+    MalformedJson(String),
     // Syntax errors (anywhere in the input, including unknown fields) are `MalformedJson`; they take precedence
     // over the typed errors below, as in Go, where the whole input is validated before any field is decoded.
     /// The record JSON ends before the value is complete (Go: `unexpected end of JSON input`).
@@ -233,7 +285,7 @@ pub enum Error {
         field: &'static str,
     },
 
-    // --- AEAD and randomness (src/crypto/, src/rng.rs, spec §2.1) ---------------------------------------------
+    // --- AEAD and randomness (src/crypto/, src/rng.rs, docs/compatibility.md#aead-layout) --------------------------
     /// A blob given to AEAD decryption is shorter than the 12-byte nonce it must end with.
     #[error("data length is shorter than nonce size")]
     CiphertextTooShort,

@@ -1,4 +1,5 @@
-//! [`SessionFactory`]: configuration, the shared caches, and sessions per partition (spec §7.1).
+//! [`SessionFactory`]: configuration, the shared caches, and sessions per partition
+//! (docs/compatibility.md#public-api-and-metrics).
 
 use std::sync::Arc;
 
@@ -6,15 +7,18 @@ use securememory::SecretFactory;
 
 use crate::cache::key_cache::KeyCache;
 use crate::cache::session_cache::SessionCache;
+use crate::clock::{Clock, SystemClock};
 use crate::crypto::{AeadBackend, AesGcmBackend};
+use crate::deadline::{DeadlineKms, DeadlineMetastore};
 use crate::envelope::{Envelope, Shared};
+use crate::error::Error;
+use crate::kms::KeyManagementService;
+use crate::metastore::Metastore;
 use crate::partition::PartitionScope;
 use crate::policy::CryptoPolicy;
+use crate::rng::{OsRandom, SecureRandom, ThreadLocalRandom};
 use crate::session::{Session, SessionCore};
 use crate::sync::{AtomicBool, Ordering};
-use crate::{
-    Clock, Error, KeyManagementService, Metastore, SecureRandom, SystemClock, ThreadLocalRandom,
-};
 
 /// Key ids must fit the metastore's `id` column (`VARCHAR(255)` in the documented SQL schema).
 pub const MAX_KEY_ID_LEN: usize = 255;
@@ -25,6 +29,8 @@ pub struct SessionFactory<B: AeadBackend = AesGcmBackend> {
     shared: Arc<Shared<B>>,
     session_cache: Option<SessionCache<B>>,
     closed: AtomicBool,
+    /// The longest partition id whose key ids fit [`MAX_KEY_ID_LEN`] (checked in `build`, so at least 1).
+    max_partition_len: usize,
 }
 
 /// Configures a [`SessionFactory`]. Start with [`SessionFactory::builder`].
@@ -37,14 +43,16 @@ pub struct SessionFactoryBuilder<B: AeadBackend = AesGcmBackend> {
     backend: B,
     secrets: SecretFactory,
     rng: Arc<dyn SecureRandom>,
+    key_rng: Arc<dyn SecureRandom>,
     clock: Arc<dyn Clock>,
     metrics: bool,
 }
 
 impl SessionFactory<AesGcmBackend> {
-    /// Configure a factory for `service`/`product` (they name the keys, spec §1.2) over a metastore and a KMS.
+    /// Configure a factory for `service`/`product` (they name the keys, docs/compatibility.md#key-ids) over a metastore and a KMS.
     /// Defaults: [`CryptoPolicy::default`], the `aes-gcm` backend, guarded secure memory (Go's memguard), the
-    /// per-thread CSPRNG seeded from the OS ([`ThreadLocalRandom`]), the system clock, metrics on.
+    /// per-thread CSPRNG seeded from the OS ([`ThreadLocalRandom`]) for data-row keys and nonces and the OS
+    /// generator ([`OsRandom`]) for system and intermediate keys, the system clock, metrics on.
     pub fn builder(
         service: impl Into<String>,
         product: impl Into<String>,
@@ -60,6 +68,7 @@ impl SessionFactory<AesGcmBackend> {
             backend: AesGcmBackend,
             secrets: SecretFactory::default(),
             rng: Arc::new(ThreadLocalRandom),
+            key_rng: Arc::new(OsRandom),
             clock: Arc::new(SystemClock),
             metrics: true,
         }
@@ -84,6 +93,7 @@ impl<B: AeadBackend> SessionFactoryBuilder<B> {
             backend,
             secrets: self.secrets,
             rng: self.rng,
+            key_rng: self.key_rng,
             clock: self.clock,
             metrics: self.metrics,
         }
@@ -95,8 +105,11 @@ impl<B: AeadBackend> SessionFactoryBuilder<B> {
         self
     }
 
-    /// The random source for keys and nonces (tests and instruction-count benches inject a seeded one).
+    /// The random source for every key and nonce (tests and instruction-count benches inject a seeded one).
+    /// Replaces both defaults: the per-thread generator for data-row keys and nonces and the OS generator for
+    /// system and intermediate keys.
     pub fn rng(mut self, rng: Arc<dyn SecureRandom>) -> Self {
+        self.key_rng = Arc::clone(&rng);
         self.rng = rng;
         self
     }
@@ -108,16 +121,41 @@ impl<B: AeadBackend> SessionFactoryBuilder<B> {
     }
 
     /// Go's `WithMetrics`: record `ael.drr.encrypt`/`ael.drr.decrypt` timers through the `metrics` facade. Only
-    /// this factory is affected (Go's option clears the process-wide registry, quirk Q15).
+    /// this factory is affected (Go's option clears the process-wide registry,
+    /// docs/compatibility.md#q15-turning-metrics-off).
     pub fn metrics(mut self, enabled: bool) -> Self {
         self.metrics = enabled;
         self
     }
 
     /// Build the factory: the system key cache, the shared intermediate key cache if configured (even when
-    /// intermediate key caching is off, as in Go, quirk Q4), and the session cache if configured. Touches no
-    /// metastore or KMS. Fails only on an invalid cache configuration.
+    /// intermediate key caching is off, as in Go, docs/compatibility.md#q4-a-shared-ik-cache-ignores-dont-cache-iks), and the session cache if configured. Every
+    /// metastore and KMS call gets the policy's `backend_call_deadline`. Touches no metastore or KMS.
+    ///
+    /// Errors: an invalid cache configuration; a zero `backend_call_deadline`
+    /// ([`Error::InvalidConfiguration`]); service and product names so long that no partition id fits
+    /// [`MAX_KEY_ID_LEN`] ([`Error::ServiceProductTooLong`]).
     pub fn build(self) -> Result<SessionFactory<B>, Error> {
+        if self.policy.backend_call_deadline.is_zero() {
+            return Err(Error::InvalidConfiguration(
+                "CryptoPolicy::backend_call_deadline is zero, so every metastore and KMS call would fail: give it a positive duration".to_owned(),
+            ));
+        }
+        let partitions =
+            PartitionScope::new(&self.service, &self.product, self.metastore.region_suffix());
+        // `_IK_{partition}_{service}_{product}[_{suffix}]` is the longest id; the system key id is shorter.
+        let overhead = partitions.partition("").intermediate_key_id().len();
+        let Some(max_partition_len) = MAX_KEY_ID_LEN.checked_sub(overhead).filter(|&n| n > 0)
+        else {
+            return Err(Error::ServiceProductTooLong {
+                len: overhead + 1,
+                max: MAX_KEY_ID_LEN,
+            });
+        };
+        let deadline = self.policy.backend_call_deadline;
+        let metastore: Arc<dyn Metastore> =
+            Arc::new(DeadlineMetastore::new(self.metastore, deadline));
+        let kms: Arc<dyn KeyManagementService> = Arc::new(DeadlineKms::new(self.kms, deadline));
         let policy = Arc::new(self.policy);
         let sk_cache = KeyCache::new(
             "system",
@@ -149,18 +187,17 @@ impl<B: AeadBackend> SessionFactoryBuilder<B> {
         } else {
             None
         };
-        let partitions =
-            PartitionScope::new(&self.service, &self.product, self.metastore.region_suffix());
         let shared = Arc::new(Shared {
             partitions,
             service: self.service,
             product: self.product,
             policy,
-            metastore: self.metastore,
-            kms: self.kms,
+            metastore,
+            kms,
             backend: self.backend,
             secrets: self.secrets,
             rng: self.rng,
+            key_rng: self.key_rng,
             clock: self.clock,
             sk_cache,
             shared_ik_cache,
@@ -170,6 +207,7 @@ impl<B: AeadBackend> SessionFactoryBuilder<B> {
             shared,
             session_cache,
             closed: AtomicBool::new(false),
+            max_partition_len,
         })
     }
 }
@@ -195,14 +233,13 @@ impl<B: AeadBackend> SessionFactory<B> {
 
     fn new_core(&self, partition_id: &str) -> Result<SessionCore<B>, Error> {
         let s = &self.shared;
-        let partition = s.partitions.partition(partition_id);
-        let id_len = partition.intermediate_key_id().len();
-        if id_len > MAX_KEY_ID_LEN {
+        if partition_id.len() > self.max_partition_len {
             return Err(Error::PartitionTooLong {
                 len: partition_id.len(),
-                max: partition_id.len() + MAX_KEY_ID_LEN - id_len,
+                max: self.max_partition_len,
             });
         }
+        let partition = s.partitions.partition(partition_id);
         let (ik_cache, shared) = match &s.shared_ik_cache {
             Some(cache) => (Arc::clone(cache), true),
             None => (
@@ -229,7 +266,8 @@ impl<B: AeadBackend> SessionFactory<B> {
     }
 
     /// Close: the session cache (waiting for sessions in use), then the shared intermediate key cache, then the
-    /// system key cache (spec §7.1). Keys still held by live sessions stay usable until those are dropped. Idempotent.
+    /// system key cache (docs/compatibility.md#public-api-and-metrics). Keys still held by live sessions stay usable
+    /// until those are dropped. Idempotent.
     pub fn close(&self) {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;

@@ -38,40 +38,39 @@ mod blocking;
 mod cache;
 mod clock;
 mod crypto;
+mod deadline;
 mod envelope;
 mod error;
 mod factory;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod kms;
 mod metastore;
+mod metrics;
 mod partition;
 mod policy;
+mod poll;
 mod record;
 mod rng;
 mod session;
 mod sync;
-#[cfg(any(
-    feature = "sqlite",
-    feature = "mysql",
-    feature = "postgres",
-    feature = "dynamodb",
-    feature = "aws-kms"
-))]
-mod timer;
 
-pub use cache::EvictionPolicy;
-#[doc(hidden)]
+/// Entry points for the lab's benches; only with the `test-util` feature.
+#[cfg(feature = "test-util")]
 pub mod bench_support;
+pub use cache::eviction::EvictionPolicy;
 pub use clock::{Clock, PreciseSystemClock, SystemClock};
 pub use crypto::{
-    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, ENCRYPTED_KEY_LEN, KEY_LEN,
-    MAX_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN,
+    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, CryptoPath, ENCRYPTED_KEY_LEN,
+    KEY_LEN, MAX_PLAINTEXT_LEN, NONCE_LEN, OneShotPath, OneShotSwitch, TAG_LEN, crypto_path,
 };
 #[cfg(feature = "ring")]
-pub use crypto::{RING_ONE_SHOT_VIA_AES_GCM_MAX, RingBackend, RingCipher};
+pub use crypto::{RingBackend, RingCipher};
 pub use error::Error;
 pub use factory::{MAX_KEY_ID_LEN, SessionFactory, SessionFactoryBuilder};
 #[cfg(feature = "aws-kms")]
-pub use kms::{AwsKms, AwsKmsBuilder};
+pub use kms::{AwsKms, AwsKmsBuilder, DEFAULT_REGION_DEADLINE};
 pub use kms::{KeyManagementService, StaticKms};
 pub use metastore::{CountingMetastore, InMemoryMetastore, Metastore, MetastoreStats};
 #[cfg(feature = "dynamodb")]
@@ -79,10 +78,13 @@ pub use metastore::{DEFAULT_DYNAMODB_TABLE_NAME, DynamoDbMetastore};
 #[cfg(any(feature = "sqlite", feature = "mysql", feature = "postgres"))]
 pub use metastore::{DEFAULT_TABLE_NAME, Dialect, SqlMetastore};
 pub use policy::{
-    CryptoPolicy, DEFAULT_CREATE_DATE_PRECISION, DEFAULT_EXPIRE_AFTER, DEFAULT_KEY_CACHE_MAX_SIZE,
+    CryptoPolicy, DEFAULT_BACKEND_CALL_DEADLINE, DEFAULT_CREATE_DATE_PRECISION,
+    DEFAULT_EXPIRE_AFTER, DEFAULT_FAILED_LOAD_CACHE_DURATION, DEFAULT_KEY_CACHE_MAX_SIZE,
     DEFAULT_REVOKE_CHECK_INTERVAL, DEFAULT_SESSION_CACHE_DURATION, DEFAULT_SESSION_CACHE_MAX_SIZE,
     KeyMode,
 };
 pub use record::{DataRowRecord, EnvelopeKeyRecord, KeyMeta};
-pub use rng::{OsRandom, SecureRandom, SeededRandom, ThreadLocalRandom};
+#[cfg(feature = "test-util")]
+pub use rng::SeededRandom;
+pub use rng::{OsRandom, SecureRandom, ThreadLocalRandom};
 pub use session::{Loader, Session, Storer};

@@ -1,5 +1,5 @@
 //! Partitions: the system and intermediate key ids of a session, and which intermediate key ids it may decrypt
-//! with (spec §1.2, §6).
+//! with (docs/compatibility.md#key-ids, docs/compatibility.md#partitions-and-region-suffixes).
 
 use std::sync::Arc;
 
@@ -13,7 +13,8 @@ pub(crate) struct PartitionScope {
 }
 
 impl PartitionScope {
-    /// Ids built by plain concatenation, no escaping (spec §1.2). `suffix`: the metastore's region suffix.
+    /// Ids built by plain concatenation, no escaping (docs/compatibility.md#key-ids). `suffix`: the metastore's
+    /// region suffix.
     pub(crate) fn new(service: &str, product: &str, suffix: Option<&str>) -> Self {
         let tail = format!("_{service}_{product}");
         let suffix = suffix.filter(|s| !s.is_empty()).map(str::to_owned);
@@ -59,7 +60,9 @@ pub(crate) struct Partition {
     /// Where the caller's partition id sits in `intermediate_key_id` (`_IK_{partition}_…`).
     partition_id: std::ops::Range<usize>,
     system_key_id: Arc<str>,
-    /// The unsuffixed intermediate key id, accepted as a prefix when suffixed (spec §6, quirk Q7).
+    /// The unsuffixed intermediate key id, accepted as a prefix when suffixed
+    /// (docs/compatibility.md#partitions-and-region-suffixes,
+    /// docs/compatibility.md#q7-suffixed-partitions-accept-ids-by-prefix).
     unsuffixed_intermediate_key_id: Option<Box<str>>,
 }
 
@@ -89,9 +92,10 @@ impl Partition {
         &self.intermediate_key_id
     }
 
-    /// Whether a DRR's intermediate key id may be used by this session (spec §6): exact match for a default
-    /// partition; for a suffixed one, the suffixed id or anything starting with the unsuffixed id (so records from
-    /// before the suffix and from other regions decrypt — and, as in Go and Java, any id sharing that prefix).
+    /// Whether a DRR's intermediate key id may be used by this session
+    /// (docs/compatibility.md#partitions-and-region-suffixes): exact match for a default partition; for a suffixed
+    /// one, the suffixed id or anything starting with the unsuffixed id (so records from before the suffix and from
+    /// other regions decrypt — and, as in Go and Java, any id sharing that prefix).
     pub(crate) fn is_valid_intermediate_key_id(&self, id: &str) -> bool {
         if id == &*self.intermediate_key_id {
             return true;
@@ -129,7 +133,7 @@ mod tests {
         assert!(p.is_valid_intermediate_key_id("_IK_partition_service_product_us-west-2"));
         assert!(p.is_valid_intermediate_key_id("_IK_partition_service_product"));
         assert!(p.is_valid_intermediate_key_id("_IK_partition_service_product_eu-west-1"));
-        // Quirk Q7, reproduced: a raw prefix test.
+        // docs/compatibility.md#q7-suffixed-partitions-accept-ids-by-prefix, reproduced: a raw prefix test.
         assert!(p.is_valid_intermediate_key_id("_IK_partition_service_product2"));
         assert!(!p.is_valid_intermediate_key_id("_IK_partitio_service_product"));
         assert_eq!(p.partition_id(), "partition");

@@ -1,8 +1,8 @@
-//! [`CryptoPolicy`]: key lifetimes, caching and where keys live (spec §4).
+//! [`CryptoPolicy`]: key lifetimes, caching and where keys live (docs/compatibility.md#crypto-policy).
 
 use std::time::Duration;
 
-use crate::cache::EvictionPolicy;
+use crate::cache::eviction::EvictionPolicy;
 
 /// Go's `DefaultExpireAfter`: 90 days.
 pub const DEFAULT_EXPIRE_AFTER: Duration = Duration::from_secs(90 * 24 * 60 * 60);
@@ -16,6 +16,12 @@ pub const DEFAULT_KEY_CACHE_MAX_SIZE: usize = 1000;
 pub const DEFAULT_SESSION_CACHE_MAX_SIZE: usize = 1000;
 /// Go's `DefaultSessionCacheDuration`: 2 hours.
 pub const DEFAULT_SESSION_CACHE_DURATION: Duration = Duration::from_secs(2 * 60 * 60);
+/// How long one metastore or KMS call may take before it fails with [`Error::Deadline`](crate::Error::Deadline):
+/// 10 seconds (Go has no deadline of its own).
+pub const DEFAULT_BACKEND_CALL_DEADLINE: Duration = Duration::from_secs(10);
+/// How long a failed key load is remembered (and served as
+/// [`Error::LoadFailedRecently`](crate::Error::LoadFailedRecently)) before the key is loaded again: 1 second.
+pub const DEFAULT_FAILED_LOAD_CACHE_DURATION: Duration = Duration::from_secs(1);
 
 /// Where plaintext keys live while they are cached and used — the choice that sets both speed and safety.
 ///
@@ -24,11 +30,13 @@ pub const DEFAULT_SESSION_CACHE_DURATION: Duration = Duration::from_secs(2 * 60 
 /// | [`ProtectedDataRowKey`](KeyMode::ProtectedDataRowKey) | secure memory, readable per access | a pooled secure-memory scratch page | two access windows (IK, data-row key) |
 /// | [`StackDataRowKey`](KeyMode::StackDataRowKey) (default) | secure memory, readable per access | zeroized stack buffer | one access window on the IK |
 /// | [`CachedCipher`](KeyMode::CachedCipher) | secure memory **and** an expanded AES key schedule on the heap | zeroized stack buffer | no syscall |
+/// | [`SecretCachedCipher`](KeyMode::SecretCachedCipher) | secure memory **and** an expanded AES key schedule in secret-memory pages (`memfd_secret` where the kernel has it) | zeroized stack buffer | no syscall |
 ///
 /// Security properties:
 /// * **ProtectedDataRowKey** (Go's behaviour): every cached plaintext key, and the data-row key while an encrypt
-///   generates and uses it, sits in mlocked, `MADV_DONTDUMP`, wiped-on-fork memory that is `PROT_NONE` except
-///   while in use. Go allocates a fresh secret for each data-row key; this mode takes a page from a pool of
+///   generates and uses it, sits in locked, dump-excluded memory that is `PROT_NONE` except while in use and that
+///   a `fork`ed child never sees (zeroed there for mmap pages, not mapped at all for `memfd_secret` pages, the
+///   default backing where the kernel has it). Go allocates a fresh secret for each data-row key; this mode takes a page from a pool of
 ///   already-locked pages between guard pages ([`securememory::SecretFactory::with_scratch`]), writes the key
 ///   there, uses it, wipes it and seals the page again: the same property without a mapping per encrypt. On
 ///   decrypt the unwrapped data-row key is held in a zeroized stack buffer for the one call, as in the other
@@ -38,9 +46,29 @@ pub const DEFAULT_SESSION_CACHE_DURATION: Duration = Duration::from_secs(2 * 60 
 ///   duration of one call and is zeroized on return, including on error and panic paths.
 /// * **CachedCipher** (what crates.io `asherah` 1.0 does): the cached key's AES round keys — from which the key is
 ///   trivially recovered — stay in ordinary heap memory for the life of the cache entry: not locked (may be
-///   swapped), readable at all times by anything that can read the process's memory. They are zeroized when the
+///   swapped), readable at all times by anything that can read the process's memory. They are wiped when the
 ///   entry is dropped. This removes the last syscalls from the hot path at the price of the protection secure
 ///   memory exists for.
+/// * **SecretCachedCipher**: `CachedCipher`'s speed with the key schedules out of other processes' reach. Each
+///   cached key's AES key schedule lives in pages of the factory's secure-memory backing
+///   ([`securememory::SecretValue`]), not on the heap, and is wiped when the entry is dropped. With the
+///   `memfd_secret` backing (Linux ≥ 5.14 with secret memory enabled; `SecretFactory::backing()` says which one a
+///   factory uses) the kernel removes those pages from its direct map: other processes cannot read them, nor can
+///   `/proc/PID/mem`, `ptrace` or `process_vm_readv` (root included), nor a kernel bug that reads memory through
+///   the direct map; they are locked (never swapped), left out of core dumps and not inherited by a `fork`ed
+///   child. What it does **not** protect against: reads from inside this process. The schedule stays mapped
+///   readable at all times (no `PROT_NONE` window per access, which is why it costs no syscall), so a memory
+///   disclosure in this process (an over-read, a compromised dependency) can read it while idle, exactly as with
+///   `CachedCipher`. On a kernel without `memfd_secret` the backing is mmap + mlock: locked and dump-excluded, but
+///   readable through `/proc/PID/mem` and `ptrace` by whoever may trace the process. The key bytes themselves stay
+///   in secure memory as in the other modes; the data-row key is handled as in `StackDataRowKey`.
+///
+/// In every mode a key schedule built for one call (the data-row key's; the system or intermediate key's outside
+/// the cached-cipher modes) is built on the calling thread's stack, inside the key's access window, and wiped on
+/// return, by either AEAD backend. As with any Rust value, copies made while building it (the AES libraries
+/// return it by value) can remain lower on that stack until later calls overwrite them. The same holds for a
+/// cached schedule when a key is loaded: it is built on the loading thread's stack and moved into the cache entry
+/// (or, in `SecretCachedCipher`, into its pages), and the copy it was moved from is not wiped.
 ///
 /// **Default: `StackDataRowKey`.** Secure memory is the reason this library exists, and `StackDataRowKey` keeps
 /// every long-lived key in it: a memory disclosure while idle yields nothing cached. What it gives up relative to
@@ -48,8 +76,20 @@ pub const DEFAULT_SESSION_CACHE_DURATION: Duration = Duration::from_secs(2 * 60 
 /// lives for microseconds on the encrypting thread's stack, is zeroized on return and is never written anywhere
 /// in plaintext (the stack page could in principle be swapped out or land in a core dump, which the factory
 /// disables by default) — and in exchange it saves one protection window (two `mprotect` calls, about half of a
-/// hot encrypt on Linux). `CachedCipher` is faster still, but it keeps the intermediate and system keys
-/// permanently readable on the heap, which defeats secure memory; choose it knowingly.
+/// hot encrypt on Linux). `CachedCipher` and `SecretCachedCipher` are faster still, but they keep the
+/// intermediate and system keys' schedules permanently readable by this process (and, for `CachedCipher`, by
+/// anything that can read its memory), which secure memory's no-access-while-idle exists to prevent; choose them
+/// knowingly.
+///
+/// **The random generator's state, in every mode.** Data-row keys and nonces come from the per-thread generator
+/// ([`ThreadLocalRandom`](crate::ThreadLocalRandom)); system and intermediate keys come straight from the OS
+/// ([`OsRandom`](crate::OsRandom)), so no generator state ever determines them. Each thread's state (a 32-byte
+/// AES key and up to 512 not yet served output bytes) lives in locked, `MADV_DONTDUMP`, wiped-on-fork memory,
+/// but it is *not* `PROT_NONE` while idle: a read of the process's memory (not a core dump) while idle reveals
+/// that thread's future output up to its next reseed from the OS, which comes after at most 64 KiB of output: the
+/// data-row keys and nonces of at most about 1,200 following encrypts on that thread, and so those records'
+/// plaintext. It reveals no earlier output (served bytes are wiped, and the key is replaced at every refill), no
+/// output after the reseed, no other thread's output, and no system or intermediate key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum KeyMode {
@@ -60,10 +100,12 @@ pub enum KeyMode {
     StackDataRowKey,
     /// Mode (c), crates.io `asherah` 1.0's: an expanded key schedule cached beside each protected key.
     CachedCipher,
+    /// Mode (d): as (c), with each cached key schedule in secret-memory pages (`memfd_secret` where available).
+    SecretCachedCipher,
 }
 
-/// How keys expire, rotate and are cached (spec §4). Construct with [`CryptoPolicy::default`] and adjust with the
-/// `with_*` methods, or set fields directly (as Go code does).
+/// How keys expire, rotate and are cached (docs/compatibility.md#crypto-policy). Construct with
+/// [`CryptoPolicy::default`] and adjust with the `with_*` methods, or set fields directly (as Go code does).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CryptoPolicy {
@@ -81,8 +123,9 @@ pub struct CryptoPolicy {
     pub intermediate_key_cache_max_size: usize,
     /// Eviction policy of the intermediate key cache. Default [`EvictionPolicy::Simple`] (unbounded).
     pub intermediate_key_cache_eviction_policy: EvictionPolicy,
-    /// One intermediate key cache for all sessions of a factory. Default false. As in Go (quirk Q4) this is
-    /// honoured even when `cache_intermediate_keys` is false.
+    /// One intermediate key cache for all sessions of a factory. Default false. As in Go
+    /// (docs/compatibility.md#q4-a-shared-ik-cache-ignores-dont-cache-iks) this is honoured even when
+    /// `cache_intermediate_keys` is false.
     pub shared_intermediate_key_cache: bool,
     /// Capacity of the system key cache (ignored by [`EvictionPolicy::Simple`]). Default 1000.
     pub system_key_cache_max_size: usize,
@@ -92,12 +135,23 @@ pub struct CryptoPolicy {
     pub cache_sessions: bool,
     /// Session cache capacity (≥ 1). Default 1000.
     pub session_cache_max_size: usize,
-    /// Session cache entry lifetime, counted from insertion (quirk Q6, kept for parity); zero: no expiry. Default 2 h.
+    /// Session cache entry lifetime, counted from insertion
+    /// (docs/compatibility.md#q6-session-lifetime-counts-from-insertion, kept for parity); zero: no expiry. Default
+    /// 2 h.
     pub session_cache_duration: Duration,
     /// Session cache eviction policy. Default [`EvictionPolicy::Slru`]; `Simple` is not allowed here.
     pub session_cache_eviction_policy: EvictionPolicy,
     /// Where plaintext keys live while cached and used. Default [`KeyMode::StackDataRowKey`].
     pub key_mode: KeyMode,
+    /// Every metastore and KMS call fails with [`Error::Deadline`](crate::Error::Deadline) if it has not answered
+    /// within this long (nothing is cached or written for it). Must be above zero. Default
+    /// [`DEFAULT_BACKEND_CALL_DEADLINE`] (10 s). Async callers need a tokio runtime with its timer enabled.
+    pub backend_call_deadline: Duration,
+    /// A failed key load (no such version, a backend error or missed deadline) is remembered this long; until
+    /// then lookups of that key fail at once with [`Error::LoadFailedRecently`](crate::Error::LoadFailedRecently)
+    /// instead of asking the backend again. Zero: never remembered. Default
+    /// [`DEFAULT_FAILED_LOAD_CACHE_DURATION`] (1 s).
+    pub failed_load_cache_duration: Duration,
 }
 
 impl Default for CryptoPolicy {
@@ -118,6 +172,8 @@ impl Default for CryptoPolicy {
             session_cache_duration: DEFAULT_SESSION_CACHE_DURATION,
             session_cache_eviction_policy: EvictionPolicy::Slru,
             key_mode: KeyMode::default(),
+            backend_call_deadline: DEFAULT_BACKEND_CALL_DEADLINE,
+            failed_load_cache_duration: DEFAULT_FAILED_LOAD_CACHE_DURATION,
         }
     }
 }
@@ -198,7 +254,20 @@ impl CryptoPolicy {
         self
     }
 
-    /// Whether a key created at `created` (unix seconds) is expired at `now` (strictly after, spec §1.4).
+    /// The deadline of every metastore and KMS call (see [`backend_call_deadline`](Self::backend_call_deadline)).
+    pub fn with_backend_call_deadline(mut self, d: Duration) -> Self {
+        self.backend_call_deadline = d;
+        self
+    }
+
+    /// How long a failed key load is remembered (see
+    /// [`failed_load_cache_duration`](Self::failed_load_cache_duration)).
+    pub fn with_failed_load_cache_duration(mut self, d: Duration) -> Self {
+        self.failed_load_cache_duration = d;
+        self
+    }
+
+    /// Whether a key created at `created` (unix seconds) is expired at `now` (strictly after, docs/compatibility.md#expiry-and-revocation).
     pub(crate) fn is_expired(&self, created: i64, now: Duration) -> bool {
         let created_ns = i128::from(created) * 1_000_000_000;
         let now_ns = i128::try_from(now.as_nanos()).unwrap_or(i128::MAX);
@@ -209,7 +278,8 @@ impl CryptoPolicy {
     }
 
     /// `created` for a new system or intermediate key: `now` truncated the way Go's `time.Time.Truncate` does
-    /// (multiples of the precision counted from 0001-01-01, spec §1.3), in unix seconds.
+    /// (multiples of the precision counted from 0001-01-01, docs/compatibility.md#created-timestamps), in unix
+    /// seconds.
     pub(crate) fn truncated_created(&self, now: Duration) -> i64 {
         truncate_go(now, self.create_date_precision)
     }
@@ -220,7 +290,7 @@ const GO_ZERO_TO_UNIX_SECS: i128 = 62_135_596_800;
 
 /// Go's `time.Unix(now).Truncate(precision).Unix()`: round down to a multiple of `precision` measured from Go's
 /// zero time. For precisions that divide a day this equals `unix - unix % precision`; for a week it aligns to
-/// Mondays (spec §1.3).
+/// Mondays (docs/compatibility.md#created-timestamps).
 pub(crate) fn truncate_go(now: Duration, precision: Duration) -> i64 {
     let secs = i128::from(now.as_secs());
     let precision_ns = i128::try_from(precision.as_nanos()).unwrap_or(i128::MAX);

@@ -1,4 +1,4 @@
-//! The injected randomness handle (architecture decision 5).
+//! The injected randomness handle (docs/architecture.md#injected-clock-and-randomness).
 //!
 //! Every byte of randomness the crate consumes — AEAD nonces, new key material — is drawn through a
 //! [`SecureRandom`], never from a global. Production code uses [`ThreadLocalRandom`] (the default) or
@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use crate::Error;
+use crate::error::Error;
+#[cfg(any(test, feature = "test-util"))]
 use crate::sync::atomic::{AtomicU64, Ordering};
 
 /// A source of cryptographically secure random bytes.
@@ -53,18 +54,29 @@ impl SecureRandom for OsRandom {
 /// request. AES rather than ChaCha20 because the AES instructions make a key schedule plus a handful of blocks
 /// several times cheaper here (measured: `rng/fill_56` in the `appencryption_wire` bench).
 ///
+/// The key is replaced by fresh OS randomness after every 64 KiB of output (128 pool refills, checked at each
+/// refill, so a call served from the pool pays nothing for it): whoever learns the state at one moment can predict
+/// at most the output until the next reseed. System and intermediate keys do not come from here at all: the
+/// factory draws them from [`OsRandom`] (see [`KeyMode`](crate::KeyMode) for what the state reveals).
+///
 /// The key and the pool live in a [`securememory::ForkSafeBuffer`]: locked, excluded from core dumps, and zeroed
 /// by the kernel in a forked child (`MADV_WIPEONFORK`), where a zero "seeded" flag makes the child reseed from the
 /// OS and drop the (wiped) pool instead of repeating its parent's stream (which would repeat AES-GCM nonces). Where
 /// that buffer cannot be had (a kernel before Linux 4.14, or no lockable memory), every call falls back to the OS
-/// RNG.
+/// RNG, as does a call made while the thread is being torn down (from another thread-local's destructor, after
+/// this state is gone).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ThreadLocalRandom;
 
 /// Output bytes produced per key-erasure step and served from the thread's pool.
 #[cfg(not(loom))]
 const POOL_LEN: usize = 512;
-// Layout of the thread state: key, pool, pool position (u16 LE: bytes already handed out), "seeded" flag.
+/// Key-erasure steps (pool refills, or large requests counted in pool lengths) between reseeds from the OS:
+/// 128 × 512 bytes = 64 KiB of output.
+#[cfg(not(loom))]
+const RESEED_AFTER_STEPS: u8 = 128;
+// Layout of the thread state: key, pool, pool position (u16 LE: bytes already handed out), steps since the last
+// seed, "seeded" flag.
 #[cfg(not(loom))]
 const KEY_END: usize = 32;
 #[cfg(not(loom))]
@@ -72,7 +84,9 @@ const POOL_END: usize = KEY_END + POOL_LEN;
 #[cfg(not(loom))]
 const POS_END: usize = POOL_END + 2;
 #[cfg(not(loom))]
-const STATE_LEN: usize = POS_END + 1;
+const STEPS_END: usize = POS_END + 1;
+#[cfg(not(loom))]
+const STATE_LEN: usize = STEPS_END + 1;
 
 #[cfg(not(loom))]
 thread_local! {
@@ -84,18 +98,34 @@ thread_local! {
 #[cfg(not(loom))]
 impl SecureRandom for ThreadLocalRandom {
     fn fill(&self, buf: &mut [u8]) -> Result<(), Error> {
-        STATE.with_borrow_mut(|state| {
-            if let Ok(None) = state {
-                *state = securememory::ForkSafeBuffer::new(STATE_LEN).map(Some).map_err(|e| {
-                    tracing::debug!(error = %e, "no fork-safe memory for the thread RNG; using the OS RNG");
-                });
-            }
-            let Ok(Some(buffer)) = state else {
-                return OsRandom.fill(buf);
-            };
-            draw(buffer.bytes_mut(), buf)
-        })
+        // `try_with`/`try_borrow_mut`, not `with_borrow_mut`: called from a thread-local destructor after this
+        // state was destroyed, or re-entered, the OS serves the call instead of a panic (which would abort there).
+        STATE
+            .try_with(|cell| match cell.try_borrow_mut() {
+                Ok(mut state) => fill_from(&mut state, buf),
+                Err(_) => OsRandom.fill(buf),
+            })
+            .unwrap_or_else(|_| OsRandom.fill(buf))
     }
+}
+
+/// Serve `buf` from the thread's state, creating it on first use.
+#[cfg(not(loom))]
+fn fill_from(
+    state: &mut Result<Option<securememory::ForkSafeBuffer>, ()>,
+    buf: &mut [u8],
+) -> Result<(), Error> {
+    if let Ok(None) = state {
+        *state = securememory::ForkSafeBuffer::new(STATE_LEN)
+            .map(Some)
+            .map_err(|e| {
+                tracing::debug!(error = %e, "no fork-safe memory for the thread RNG; using the OS RNG");
+            });
+    }
+    let Ok(Some(buffer)) = state else {
+        return OsRandom.fill(buf);
+    };
+    draw(buffer.bytes_mut(), buf)
 }
 
 /// Serve `out` from a thread state laid out as above, (re)seeding first if the state is all zeros (new, or wiped
@@ -104,15 +134,16 @@ impl SecureRandom for ThreadLocalRandom {
 fn draw(state: &mut [u8], out: &mut [u8]) -> Result<(), Error> {
     let (key, rest) = state.split_at_mut(KEY_END);
     let (pool, rest) = rest.split_at_mut(POOL_LEN);
-    let (pos, seeded) = rest.split_at_mut(POS_END - POOL_END);
+    let (pos, rest) = rest.split_at_mut(POS_END - POOL_END);
+    let (steps, seeded) = rest.split_at_mut(STEPS_END - POS_END);
     if seeded[0] == 0 {
         // New, or wiped by a fork: (re)seed from the OS; the pool is empty.
         OsRandom.fill(key)?;
         seeded[0] = 1;
+        steps[0] = 0;
         pos.copy_from_slice(&pool_position(POOL_LEN));
     }
-    serve(key, pool, pos, out);
-    Ok(())
+    serve(key, pool, pos, &mut steps[0], out)
 }
 
 #[cfg(not(loom))]
@@ -123,24 +154,45 @@ fn pool_position(used: usize) -> [u8; 2] {
 }
 
 /// Fill `out` from the pool (refilling it when it runs short) or, for a large request, straight from a
-/// key-erasure step. Bytes handed out are wiped from the pool.
+/// key-erasure step. Bytes handed out are wiped from the pool. `steps` counts key-erasure steps since the last
+/// seed (see [`RESEED_AFTER_STEPS`]).
 #[cfg(not(loom))]
-fn serve(key: &mut [u8], pool: &mut [u8], pos: &mut [u8], out: &mut [u8]) {
+fn serve(
+    key: &mut [u8],
+    pool: &mut [u8],
+    pos: &mut [u8],
+    steps: &mut u8,
+    out: &mut [u8],
+) -> Result<(), Error> {
     use zeroize::Zeroize;
 
     if out.len() > POOL_LEN / 2 {
-        fast_key_erasure(key, out);
-        return;
+        return key_erasure_step(key, steps, out);
     }
     let mut used = usize::from(u16::from_le_bytes([pos[0], pos[1]])).min(POOL_LEN);
     if POOL_LEN - used < out.len() {
-        fast_key_erasure(key, pool);
+        key_erasure_step(key, steps, pool)?;
         used = 0;
     }
     let taken = &mut pool[used..used + out.len()];
     out.copy_from_slice(taken);
     taken.zeroize();
     pos.copy_from_slice(&pool_position(used + out.len()));
+    Ok(())
+}
+
+/// [`fast_key_erasure`], after replacing the key with fresh OS randomness if [`RESEED_AFTER_STEPS`] steps' worth
+/// of output came from it. A large `out` counts as one step per pool length.
+#[cfg(not(loom))]
+fn key_erasure_step(key: &mut [u8], steps: &mut u8, out: &mut [u8]) -> Result<(), Error> {
+    if *steps >= RESEED_AFTER_STEPS {
+        OsRandom.fill(key)?;
+        *steps = 0;
+    }
+    let cost = u8::try_from(out.len().div_ceil(POOL_LEN)).unwrap_or(u8::MAX);
+    *steps = steps.saturating_add(cost);
+    fast_key_erasure(key, out);
+    Ok(())
 }
 
 /// Replace `key` by the first two blocks of AES-256-CTR(key) and fill `out` with the blocks after them. Blocks
@@ -207,12 +259,14 @@ impl SecureRandom for ThreadLocalRandom {
 /// `splitmix64_mix(seed + (i + 1) * 0x9E37_79B9_7F4A_7C15)`, emitted little-endian. Each [`fill`](Self::fill)
 /// reserves whole words with one atomic add, so concurrent callers never receive the same bytes; the bytes left
 /// over from a fill's last word are discarded. A single-threaded sequence of fills is fully reproducible.
+#[cfg(any(test, feature = "test-util"))]
 #[derive(Debug)]
 pub struct SeededRandom {
     seed: u64,
     next_word: AtomicU64,
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl SeededRandom {
     /// A generator whose stream is fixed by `seed`.
     pub fn new(seed: u64) -> Self {
@@ -224,12 +278,14 @@ impl SeededRandom {
 }
 
 /// SplitMix64's output function (Steele, Lea, Flood 2014).
+#[cfg(any(test, feature = "test-util"))]
 fn splitmix64_mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
 }
 
+#[cfg(any(test, feature = "test-util"))]
 impl SecureRandom for SeededRandom {
     fn fill(&self, buf: &mut [u8]) -> Result<(), Error> {
         const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -270,6 +326,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "the thread RNG state is a ForkSafeBuffer: mmap, mlock and madvise, which Miri lacks"
+    )]
     fn thread_local_random_gives_fresh_bytes_per_call_and_per_thread() {
         let mut a = [0u8; 56];
         let mut b = [0u8; 56];
@@ -301,11 +361,12 @@ mod tests {
         let mut key = [7u8; 32];
         let mut pool = [0u8; POOL_LEN];
         let mut pos = pool_position(POOL_LEN);
+        let mut steps = 0;
         let mut seen = std::collections::HashSet::new();
         // Enough requests to refill the pool several times, including ones that straddle a refill.
         for i in 0..200 {
             let mut out = [0u8; 56];
-            serve(&mut key, &mut pool, &mut pos, &mut out);
+            serve(&mut key, &mut pool, &mut pos, &mut steps, &mut out).unwrap();
             assert!(seen.insert(out), "request {i} repeated earlier output");
             let used = usize::from(u16::from_le_bytes(pos));
             assert!(
@@ -316,7 +377,7 @@ mod tests {
         // A large request bypasses the pool and leaves its position alone.
         let before = pos;
         let mut big = [0u8; POOL_LEN];
-        serve(&mut key, &mut pool, &mut pos, &mut big);
+        serve(&mut key, &mut pool, &mut pos, &mut steps, &mut big).unwrap();
         assert_eq!(pos, before);
         assert!(seen.iter().all(|s| big.windows(56).all(|w| w != s)));
     }
@@ -340,7 +401,85 @@ mod tests {
         assert_ne!(a, unseeded);
     }
 
+    /// The first 64 KiB of a state's output is its key-erasure chain; the refill after that starts from a key
+    /// drawn from the OS, so the stream departs from what the old key would have produced.
     #[test]
+    fn the_key_is_reseeded_from_the_os_after_64_kib_of_output() {
+        let start = [9u8; 32];
+        let (mut key, mut pool, mut pos, mut steps) =
+            (start, [0u8; POOL_LEN], pool_position(POOL_LEN), 0u8);
+        // The chain without reseeding, one pool per step.
+        let (mut chain_key, mut expected) = (start, Vec::new());
+        for _ in 0..=RESEED_AFTER_STEPS {
+            let mut block = [0u8; POOL_LEN];
+            fast_key_erasure(&mut chain_key, &mut block);
+            expected.extend_from_slice(&block);
+        }
+        let mut got = Vec::new();
+        for _ in 0..(usize::from(RESEED_AFTER_STEPS) + 1) * (POOL_LEN / 64) {
+            let mut out = [0u8; 64];
+            serve(&mut key, &mut pool, &mut pos, &mut steps, &mut out).unwrap();
+            got.extend_from_slice(&out);
+        }
+        let boundary = usize::from(RESEED_AFTER_STEPS) * POOL_LEN;
+        assert_eq!(boundary, 64 * 1024);
+        assert_eq!(got[..boundary], expected[..boundary]);
+        assert_ne!(
+            got[boundary..],
+            expected[boundary..],
+            "no reseed after 64 KiB"
+        );
+        assert_eq!(steps, 1, "the counter restarts at the reseed");
+        // A large request counts by its size: 64 KiB at once brings the next call to a reseed.
+        let mut big = vec![0u8; boundary];
+        serve(&mut key, &mut pool, &mut pos, &mut steps, &mut big).unwrap();
+        assert_eq!(steps, RESEED_AFTER_STEPS.saturating_add(1));
+    }
+
+    /// A thread-local destructor that runs after the RNG state's own (registered earlier, so destroyed later),
+    /// or before it, still gets random bytes rather than a panic (which would abort the process there).
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "the thread RNG state is a ForkSafeBuffer: mmap, mlock and madvise, which Miri lacks"
+    )]
+    fn a_thread_local_destructor_can_draw_before_or_after_the_state_is_gone() {
+        struct DrawOnDrop(std::sync::mpsc::Sender<Result<[u8; 32], String>>);
+        impl Drop for DrawOnDrop {
+            fn drop(&mut self) {
+                let mut out = [0u8; 32];
+                let result = ThreadLocalRandom
+                    .fill(&mut out)
+                    .map(|()| out)
+                    .map_err(|e| e.to_string());
+                let _ = self.0.send(result);
+            }
+        }
+        thread_local! {
+            static GUARD: std::cell::RefCell<Option<DrawOnDrop>> = const { std::cell::RefCell::new(None) };
+        }
+        for guard_first in [true, false] {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut warm = [0u8; 8];
+                if !guard_first {
+                    ThreadLocalRandom.fill(&mut warm).unwrap();
+                }
+                GUARD.with_borrow_mut(|g| *g = Some(DrawOnDrop(tx)));
+                ThreadLocalRandom.fill(&mut warm).unwrap();
+            })
+            .join()
+            .expect("the thread exits cleanly");
+            let bytes = rx.recv().expect("the destructor ran").expect("drew bytes");
+            assert_ne!(bytes, [0u8; 32], "guard_first={guard_first}");
+        }
+    }
+
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "the thread RNG state is a ForkSafeBuffer: mmap, mlock and madvise, which Miri lacks"
+    )]
     fn thread_local_random_output_looks_uniform() {
         // A coarse check that the keystream is wired up (not zeros, not a constant): byte histogram of 64 KiB.
         let mut counts = [0u32; 256];

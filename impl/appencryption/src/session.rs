@@ -1,15 +1,15 @@
-//! [`Session`]: encrypt and decrypt for one partition (spec §7.2).
+//! [`Session`]: encrypt and decrypt for one partition (docs/compatibility.md#public-api-and-metrics).
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::blocking::block_on;
 use crate::cache::session_usage::SessionUsage;
 use crate::crypto::{AeadBackend, AesGcmBackend};
 use crate::envelope::Envelope;
+use crate::error::Error;
+use crate::record::DataRowRecord;
 use crate::sync::{AtomicBool, Ordering};
-use crate::{DataRowRecord, Error};
 
 /// Persists a data row record somewhere and returns a key to find it again (Go's `persistence.Storer`).
 pub trait Storer {
@@ -34,7 +34,8 @@ pub trait Loader {
 }
 
 /// The state behind one partition's sessions: its envelope and, when sessions are cached, the count of handles
-/// in use (an evicted cached session is closed only when that count reaches zero, spec §5.9).
+/// in use (an evicted cached session is closed only when that count reaches zero,
+/// docs/compatibility.md#session-cache).
 pub(crate) struct SessionCore<B: AeadBackend> {
     pub(crate) envelope: Envelope<B>,
     usage: SessionUsage,
@@ -122,7 +123,7 @@ impl<B: AeadBackend> Session<B> {
         self.core.envelope.partition().partition_id()
     }
 
-    /// Encrypt `payload` into a [`DataRowRecord`] (spec §3.2).
+    /// Encrypt `payload` into a [`DataRowRecord`] (docs/compatibility.md#encrypt).
     pub fn encrypt(&self, payload: &[u8]) -> Result<DataRowRecord, Error> {
         self.check_open()?;
         let envelope = &self.core.envelope;
@@ -132,7 +133,8 @@ impl<B: AeadBackend> Session<B> {
         block_on(envelope.encrypt(payload))
     }
 
-    /// Decrypt a [`DataRowRecord`] made by any Asherah implementation for this partition (spec §3.3).
+    /// Decrypt a [`DataRowRecord`] made by any Asherah implementation for this partition
+    /// (docs/compatibility.md#decrypt).
     pub fn decrypt(&self, record: &DataRowRecord) -> Result<Vec<u8>, Error> {
         self.check_open()?;
         let envelope = &self.core.envelope;
@@ -220,9 +222,4 @@ impl<B: AeadBackend> std::fmt::Debug for Session<B> {
             .field("closed", &self.closed.load(Ordering::Acquire))
             .finish_non_exhaustive()
     }
-}
-
-/// Timer helper: `Some(start)` only when metrics are on.
-pub(crate) fn start_timer(enabled: bool) -> Option<Instant> {
-    enabled.then(Instant::now)
 }

@@ -55,13 +55,19 @@ impl Keys {
     }
 }
 
+/// A factory without the failed-load cache: these tests retry at once and expect the backend's own error each time
+/// (the cache's behaviour has tests of its own).
 fn factory(metastore: Arc<dyn Metastore>, kms: AwsKms) -> SessionFactory {
     SessionFactory::builder("service", "product", metastore, Arc::new(kms))
+        .policy(
+            appencryption::CryptoPolicy::default()
+                .with_failed_load_cache_duration(std::time::Duration::ZERO),
+        )
         .build()
         .expect("factory")
 }
 
-/// The system key record's `Key` as the §9.3 envelope: region → ARN of each KEK.
+/// The system key record's `Key` as the docs/compatibility.md#aws-kms envelope: region → ARN of each KEK.
 async fn envelope_regions(m: &dyn Metastore) -> Vec<(String, String)> {
     let sk = m
         .load_latest("_SK_service_product")

@@ -51,7 +51,11 @@ fn factory(
     kms: Arc<dyn KeyManagementService>,
     cache_system_keys: bool,
 ) -> SessionFactory {
-    let mut policy = appencryption::CryptoPolicy::default();
+    // No negative cache: this suite retries right after the outage (and right after a frozen emulator resumes) and
+    // expects the backend's own error each time; the negative cache has its tests in `backend_deadlines.rs` and
+    // the key cache's unit tests.
+    let mut policy =
+        appencryption::CryptoPolicy::default().with_failed_load_cache_duration(Duration::ZERO);
     policy.cache_system_keys = cache_system_keys;
     SessionFactory::builder("service", "product", metastore, kms)
         .policy(policy)

@@ -1,4 +1,5 @@
-//! Two OS processes race to create the same system and intermediate keys in one MariaDB table (spec §3.4).
+//! Two OS processes race to create the same system and intermediate keys in one MariaDB table
+//! (docs/compatibility.md#concurrent-key-creation).
 //!
 //! The parent test spawns this test binary twice, running the ignored `race_child` entry point. Both children
 //! use the same fixed clock, so every key they create has the same `(id, created)`: for each key exactly one

@@ -1,7 +1,7 @@
-//! The metastore contract (spec §8.1), written once and instantiated for every backend: the in-memory store,
-//! SQLite in memory and in a file, and (with their cargo features and servers, see `scripts/services.sh`) MariaDB,
-//! PostgreSQL and DynamoDB. A server backend whose environment variable is unset skips loudly, or fails under
-//! `CI=true`.
+//! The metastore contract (docs/compatibility.md#metastores), written once and instantiated for every backend: the
+//! in-memory store, SQLite in memory and in a file, and (with their cargo features and servers, see
+//! `scripts/services.sh`) MariaDB, PostgreSQL and DynamoDB. A server backend whose environment variable is unset
+//! skips loudly, or fails under `CI=true`.
 
 mod backend_support;
 mod metastore_support;

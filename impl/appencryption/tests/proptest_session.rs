@@ -19,7 +19,8 @@ fn mode() -> impl Strategy<Value = KeyMode> {
     prop_oneof![
         Just(KeyMode::ProtectedDataRowKey),
         Just(KeyMode::StackDataRowKey),
-        Just(KeyMode::CachedCipher)
+        Just(KeyMode::CachedCipher),
+        Just(KeyMode::SecretCachedCipher)
     ]
 }
 
@@ -51,6 +52,7 @@ fn every_single_bit_flip_is_rejected_or_harmless() {
         KeyMode::ProtectedDataRowKey,
         KeyMode::StackDataRowKey,
         KeyMode::CachedCipher,
+        KeyMode::SecretCachedCipher,
     ] {
         let f = factory_for(mode);
         let session = f.get_session("partition").unwrap();

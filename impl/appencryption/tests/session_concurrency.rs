@@ -1,5 +1,6 @@
-//! Concurrency through the public API: two factories racing to create the same keys converge on one (spec §3.4),
-//! and many threads sharing factories and sessions, some closing them, never see a wrong answer.
+//! Concurrency through the public API: two factories racing to create the same keys converge on one
+//! (docs/compatibility.md#concurrent-key-creation), and many threads sharing factories and sessions, some closing
+//! them, never see a wrong answer.
 
 mod session_support;
 

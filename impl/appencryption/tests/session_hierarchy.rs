@@ -1,5 +1,6 @@
 //! The key hierarchy end to end through the public API, with a fake clock: creation, hot path, expiry and
-//! rotation, revocation, revoke-check refresh, decrypt-side checks, errors, caches (spec §3–§7).
+//! rotation, revocation, revoke-check refresh, decrypt-side checks, errors, caches
+//! (docs/compatibility.md#algorithms).
 
 mod metrics_spy;
 mod session_support;
@@ -14,10 +15,11 @@ use appencryption::{
 };
 use session_support::*;
 
-const MODES: [KeyMode; 3] = [
+const MODES: [KeyMode; 4] = [
     KeyMode::ProtectedDataRowKey,
     KeyMode::StackDataRowKey,
     KeyMode::CachedCipher,
+    KeyMode::SecretCachedCipher,
 ];
 const IK_ID: &str = "_IK_partition_service_product";
 const SK_ID: &str = "_SK_service_product";
@@ -26,7 +28,8 @@ fn hour() -> Duration {
     Duration::from_secs(3600)
 }
 
-/// The spec §2.8 metastore rows, loaded into a metastore, decrypt the §2.8 DRR through a session in every mode.
+/// The docs/compatibility.md#test-vectors metastore rows, loaded into a metastore, decrypt the
+/// docs/compatibility.md#test-vectors DRR through a session in every mode.
 #[test]
 fn spec_2_8_record_decrypts_through_a_session_in_every_mode() {
     let vectors: serde_json::Value =
@@ -379,6 +382,53 @@ fn partition_ids_are_checked() {
     ));
     let longest = "p".repeat(255 - "_IK___service_product".len() + 1);
     assert!(f.get_session(&longest).is_ok());
+    let err = f.get_session(&format!("{longest}p")).unwrap_err();
+    assert!(
+        matches!(err, Error::PartitionTooLong { len, max } if len == max + 1 && max == longest.len()),
+        "{err:?}"
+    );
+}
+
+/// Service and product names that leave no room for a partition id are refused by `build` (the limit arithmetic
+/// used to underflow for them), and names that leave exactly one byte work.
+#[test]
+fn service_and_product_names_that_leave_no_room_are_refused_at_build() {
+    let build = |service: &str, product: &str| {
+        SessionFactory::builder(service, product, memory(), static_kms()).build()
+    };
+    // `_IK_` + partition + `_` + service + `_` + product = 255 with a one-byte partition id.
+    let service = "s".repeat(255 - "_IK_p__".len() - 7);
+    let f = build(&service, "product").expect("one byte of partition id fits");
+    assert!(f.get_session("p").is_ok());
+    assert!(matches!(
+        f.get_session("pp"),
+        Err(Error::PartitionTooLong { len: 2, max: 1 })
+    ));
+    for (service, product) in [
+        (format!("{service}s"), "product".to_owned()),
+        ("service".to_owned(), "p".repeat(400)),
+    ] {
+        let err = build(&service, &product).unwrap_err();
+        assert!(
+            matches!(err, Error::ServiceProductTooLong { len, max: 255 } if len > 255),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string()
+                .contains("shorten the service or product name"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_zero_backend_deadline_is_refused_at_build() {
+    let policy = CryptoPolicy::default().with_backend_call_deadline(Duration::ZERO);
+    let err = SessionFactory::builder("service", "product", memory(), static_kms())
+        .policy(policy)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidConfiguration(_)), "{err:?}");
 }
 
 #[test]

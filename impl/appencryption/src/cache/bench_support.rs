@@ -1,10 +1,10 @@
-//! Entry points for the lab's cache benches (`harness/benches/cache.rs`). Not a supported API: hidden from the docs,
-//! exempt from semver, and kept to the few operations the benches time.
+//! Entry points for the lab's cache benches (`harness/benches/cache.rs`). Not a supported API: only with the
+//! `test-util` feature, exempt from semver, and kept to the few operations the benches time.
 
-use crate::Error;
-use crate::cache::EvictionPolicy;
 use crate::cache::bounded::{BoundedCache, CacheBuilder};
+use crate::cache::eviction::EvictionPolicy;
 use crate::cache::eviction::sketch;
+use crate::error::Error;
 
 /// TinyLFU's 4-bit Count-Min sketch, for Go's `BenchmarkCountMinSketchReset`.
 #[derive(Debug, Clone)]

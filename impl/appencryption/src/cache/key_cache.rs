@@ -1,11 +1,15 @@
-//! The key cache (spec §5.1–§5.5): system keys per factory, intermediate keys per session (or shared).
+//! The key cache (docs/compatibility.md#key-cache): system keys per factory, intermediate keys per session (or
+//! shared).
 //!
 //! Entries are `Arc<CryptoKey>`s in a [`Store`] (simple map or bounded engine) keyed by `(id, created)`, plus a
 //! `latest` map from id to the newest `created` this cache has seen. A handle is an `Arc` clone: a key evicted
 //! while in use lives until its last user drops it, and its secret is wiped once, on the last drop.
 //!
-//! Hits take a read lock and never await. Misses are single-flight per cache, like Go (quirk Q11): one async gate
-//! is held while the loader runs, so concurrent misses for one key run one loader and the others find its result.
+//! Hits take a read lock and never await. Misses are single-flight per key ([`LoadGates`]): concurrent misses for
+//! one key run one loader and the others find its result, while misses for other keys (other partitions, other
+//! versions) proceed; Go holds one gate per cache across the load (docs/compatibility.md#q11-loaders-run-under-the-caches-write-lock), so one stalled backend call stalls
+//! every miss. A failed load is remembered briefly ([`FailedLoads`]). Freshness (the revoke-check interval) is
+//! measured on the clock's monotonic time, so stepping the wall clock back never delays a revocation check.
 //!
 //! Deliberate differences from Go, none visible on the wire:
 //! * **Q1 fixed**: when a stale latest entry is refreshed and the loader returns a *different* version, that
@@ -20,31 +24,30 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::{CacheBuilder, EvictionPolicy, Store};
+use crate::cache::bounded::CacheBuilder;
+use crate::cache::eviction::EvictionPolicy;
+use crate::cache::failed_loads::FailedLoads;
+use crate::cache::load_gates::{LoadGates, LoadKey};
+use crate::cache::store::Store;
+use crate::clock::Clock;
 use crate::crypto::{AeadBackend, CryptoKey};
+use crate::error::Error;
 use crate::policy::CryptoPolicy;
 use crate::sync::{AtomicU64, Ordering, RwLock};
-use crate::{Clock, Error};
 
 /// A key handed out by a cache; drop it to release it.
 pub(crate) type KeyHandle<B> = Arc<CryptoKey<B>>;
 
 type EntryKey = (Arc<str>, i64);
 
-/// The single-flight gate around loads. Under loom it is the shim's mutex (the models drive futures that never
-/// suspend), elsewhere an async mutex so a waiting load does not block a runtime thread.
-#[cfg(not(loom))]
-type Gate = tokio::sync::Mutex<()>;
-#[cfg(loom)]
-type Gate = crate::sync::Mutex<()>;
-
 pub(crate) struct KeyCache<B: AeadBackend> {
     kind: &'static str,
     policy: Arc<CryptoPolicy>,
     clock: Arc<dyn Clock>,
-    /// `None`: the "never cache" mode of spec §5.5.
+    /// `None`: the "never cache" mode of docs/compatibility.md#key-cache.
     cached: Option<Cached<B>>,
-    gate: Gate,
+    gates: LoadGates,
+    failed: FailedLoads,
     /// Bumped after every change of which entry is the latest (and on close); see [`LatestMemo`].
     version: AtomicU64,
 }
@@ -94,6 +97,15 @@ impl<B: AeadBackend> LatestMemo<B> {
     }
 }
 
+/// How a write moves the latest pointer.
+#[derive(Clone, Copy)]
+enum Latest {
+    /// Only forward: to a newer `created` (or from none).
+    Forward,
+    /// To this key if the latest is still `seen` (what the caller found stale before loading), else only forward.
+    Replace { seen: Option<i64> },
+}
+
 struct Cached<B: AeadBackend> {
     entries: Store<EntryKey, KeyHandle<B>>,
     latest: RwLock<HashMap<Arc<str>, i64>>,
@@ -101,8 +113,9 @@ struct Cached<B: AeadBackend> {
 
 impl<B: AeadBackend> KeyCache<B> {
     /// A cache for `kind` keys ("system" or "intermediate", for logs). `enabled == false` gives the never-cache
-    /// mode. `policy`/`capacity` choose the store (spec §5.6): simple is unbounded; bounded engines evict
-    /// synchronously below capacity 100, asynchronously otherwise (dropping the evicted handle).
+    /// mode. `policy`/`capacity` choose the store (docs/compatibility.md#bounded-cache-engine): simple is unbounded;
+    /// bounded engines evict synchronously below capacity 100, asynchronously otherwise (dropping the evicted
+    /// handle).
     pub(crate) fn new(
         kind: &'static str,
         enabled: bool,
@@ -123,24 +136,37 @@ impl<B: AeadBackend> KeyCache<B> {
         } else {
             None
         };
+        let failed = FailedLoads::new(policy.failed_load_cache_duration);
         Ok(KeyCache {
             kind,
             policy,
             clock,
             cached,
-            gate: Gate::default(),
+            gates: LoadGates::default(),
+            failed,
             version: AtomicU64::new(0),
         })
     }
 
+    /// Wall-clock time (for expiry, which compares with keys' `created`).
     fn now(&self) -> Duration {
         self.clock.now()
     }
 
+    /// Monotonic time (for freshness: `loaded_at` is on this clock).
+    fn mono(&self) -> Duration {
+        self.clock.monotonic()
+    }
+
     /// A cached key is fresh unless it is not revoked and was loaded more than the revoke-check interval ago
-    /// (strictly before, spec §1.4). Keys known to be revoked are never reloaded.
-    fn is_fresh(&self, key: &CryptoKey<B>, now: Duration) -> bool {
-        key.is_revoked() || key.loaded_at() + self.policy.revoke_check_interval >= now
+    /// (strictly before, docs/compatibility.md#expiry-and-revocation), both on the monotonic clock (`mono`). Keys known to be revoked are never
+    /// reloaded. An interval too large to add to `loaded_at` never runs out.
+    fn is_fresh(&self, key: &CryptoKey<B>, mono: Duration) -> bool {
+        key.is_revoked()
+            || key
+                .loaded_at()
+                .checked_add(self.policy.revoke_check_interval)
+                .is_none_or(|due| due >= mono)
     }
 
     fn is_invalid(&self, key: &CryptoKey<B>, now: Duration) -> bool {
@@ -162,24 +188,27 @@ impl<B: AeadBackend> KeyCache<B> {
         cached.entries.get(&(Arc::clone(id), created))
     }
 
-    /// Store `key` under `(id, key.created)` and move `latest` forward if it is newer (or if `force_latest`).
-    fn write(&self, id: &Arc<str>, key: &KeyHandle<B>, force_latest: bool) {
+    /// Store `key` under `(id, key.created)` and move `latest` to it if it is newer, or (`Latest::Replace`) if the
+    /// latest is still the one the caller saw before loading.
+    fn write(&self, id: &Arc<str>, key: &KeyHandle<B>, update: Latest) {
         let Some(cached) = self.cached.as_ref() else {
             return;
         };
         {
             let mut latest = cached.latest.write();
-            match latest.get_mut(&**id) {
-                Some(current) if force_latest || *current < key.created() => {
-                    *current = key.created()
-                }
-                Some(_) => {}
-                None => {
-                    latest.insert(Arc::clone(id), key.created());
-                }
+            let current = latest.get(&**id).copied();
+            let replace = match update {
+                Latest::Forward => false,
+                // Another key's load may have moved the latest meanwhile (loads of other versions do not share
+                // this path's gate): then only a newer key moves it.
+                Latest::Replace { seen } => current == seen,
+            };
+            if replace || current.is_none_or(|c| c < key.created()) {
+                latest.insert(Arc::clone(id), key.created());
             }
         }
-        // A displaced entry (same version loaded twice) is dropped here, releasing it (quirk Q3 fixed).
+        // A displaced entry (same version loaded twice) is dropped here, releasing it
+        // (docs/compatibility.md#q3-a-displaced-cache-entry-is-not-released fixed).
         drop(
             cached
                 .entries
@@ -189,21 +218,39 @@ impl<B: AeadBackend> KeyCache<B> {
         self.version.fetch_add(1, Ordering::Release);
     }
 
-    /// Refresh an existing entry in place from a freshly loaded copy of the same version (spec §5.2 step 4).
-    fn refresh(&self, existing: &KeyHandle<B>, loaded: &CryptoKey<B>, now: Duration) {
+    /// Refresh an existing entry in place from a freshly loaded copy of the same version (docs/compatibility.md#key-cache).
+    fn refresh(&self, existing: &KeyHandle<B>, loaded: &CryptoKey<B>, mono: Duration) {
         existing.set_revoked(loaded.is_revoked());
-        existing.set_loaded_at(now);
+        existing.set_loaded_at(mono);
     }
 
-    fn adopt(&self, key: CryptoKey<B>, now: Duration) -> KeyHandle<B> {
-        key.set_loaded_at(now);
+    fn adopt(&self, key: CryptoKey<B>, mono: Duration) -> KeyHandle<B> {
+        key.set_loaded_at(mono);
         Arc::new(key)
+    }
+
+    /// Run `loader` for `key`, remembering a failure in the negative cache (and forgetting an old one on success).
+    async fn load<Fut>(&self, key: &LoadKey, loader: Fut) -> Result<CryptoKey<B>, Error>
+    where
+        Fut: Future<Output = Result<CryptoKey<B>, Error>>,
+    {
+        match loader.await {
+            Ok(loaded) => {
+                self.failed.clear(key);
+                Ok(loaded)
+            }
+            Err(e) => {
+                tracing::debug!(cache = self.kind, id = &*key.0, created = ?key.1, error = %e, "key cache load failed");
+                self.failed.record(key.clone(), &e, self.mono());
+                Err(e)
+            }
+        }
     }
 
     /// A fresh cached entry for `(id, created)`, without loading or waiting (the synchronous hot path).
     pub(crate) fn hit(&self, id: &Arc<str>, created: i64) -> Option<KeyHandle<B>> {
         self.read(id, created)
-            .filter(|k| self.is_fresh(k, self.now()))
+            .filter(|k| self.is_fresh(k, self.mono()))
     }
 
     /// The cached latest key if it is fresh and valid, without loading or waiting (the synchronous hot path).
@@ -214,8 +261,9 @@ impl<B: AeadBackend> KeyCache<B> {
     /// [`latest_hit`](Self::latest_hit) judged at `now` (a time the caller already read from this cache's clock),
     /// so that an operation reads the clock once.
     pub(crate) fn latest_hit_at(&self, id: &Arc<str>, now: Duration) -> Option<KeyHandle<B>> {
+        let mono = self.mono();
         self.read_latest(id)
-            .filter(|k| self.is_fresh(k, now) && !self.is_invalid(k, now))
+            .filter(|k| self.is_fresh(k, mono) && !self.is_invalid(k, now))
     }
 
     /// [`latest_hit_at`](Self::latest_hit_at) through the session's `memo`: no map lookup while the cache's latest
@@ -228,8 +276,9 @@ impl<B: AeadBackend> KeyCache<B> {
     ) -> Option<KeyHandle<B>> {
         // Read before the lookup: a change racing with it leaves the memo behind the version, never ahead.
         let version = self.version.load(Ordering::Acquire);
+        let mono = self.mono();
         if let Some(key) = memo.get(version, |k| {
-            self.is_fresh(k, now) && !self.is_invalid(k, now)
+            self.is_fresh(k, mono) && !self.is_invalid(k, now)
         }) {
             return Some(key);
         }
@@ -247,12 +296,15 @@ impl<B: AeadBackend> KeyCache<B> {
         created: i64,
     ) -> Option<KeyHandle<B>> {
         let version = self.version.load(Ordering::Acquire);
-        let now = self.now();
-        memo.get(version, |k| k.created() == created && self.is_fresh(k, now))
-            .or_else(|| self.read(id, created).filter(|k| self.is_fresh(k, now)))
+        let mono = self.mono();
+        memo.get(version, |k| {
+            k.created() == created && self.is_fresh(k, mono)
+        })
+        .or_else(|| self.read(id, created).filter(|k| self.is_fresh(k, mono)))
     }
 
-    /// A specific version (spec §5.2): hit if fresh, else run `loader` once (single-flight) and cache the result.
+    /// A specific version (docs/compatibility.md#key-cache): hit if fresh, else run `loader` once (single-flight per version) and cache
+    /// the result. A version whose load failed within the failed-load interval fails at once.
     pub(crate) async fn get_or_load<F, Fut>(
         &self,
         id: &Arc<str>,
@@ -264,25 +316,46 @@ impl<B: AeadBackend> KeyCache<B> {
         Fut: Future<Output = Result<CryptoKey<B>, Error>>,
     {
         if self.cached.is_none() {
-            return Ok(self.adopt(loader().await?, self.now()));
+            return Ok(self.adopt(loader().await?, self.mono()));
         }
         if let Some(hit) = self.hit(id, created) {
             return Ok(hit);
         }
-        let _gate = self.lock_gate().await;
-        let now = self.now();
+        // The miss path (gate, failed-load check, load) is a boxed future of its own, so that its state does not
+        // make every hit's future larger: a hit then costs what it cost before load gates existed.
+        Box::pin(self.get_or_load_miss(id, created, loader)).await
+    }
+
+    /// [`get_or_load`](Self::get_or_load) after a miss.
+    async fn get_or_load_miss<F, Fut>(
+        &self,
+        id: &Arc<str>,
+        created: i64,
+        loader: F,
+    ) -> Result<KeyHandle<B>, Error>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<CryptoKey<B>, Error>>,
+    {
+        let key: LoadKey = (Arc::clone(id), Some(created));
+        self.failed.check(&key, self.mono())?;
+        let lease = self.gates.lease(key.clone());
+        let _gate = lease.lock().await;
+        let mono = self.mono();
         let existing = self.read(id, created);
-        if let Some(hit) = existing.as_ref().filter(|k| self.is_fresh(k, now)) {
+        if let Some(hit) = existing.as_ref().filter(|k| self.is_fresh(k, mono)) {
             return Ok(Arc::clone(hit));
         }
-        let loaded = loader().await?;
-        let now = self.now();
+        // A load that failed while this call waited for the gate.
+        self.failed.check(&key, mono)?;
+        let loaded = self.load(&key, loader()).await?;
+        let mono = self.mono();
         let handle = match existing.filter(|e| e.created() == loaded.created()) {
             Some(existing) => {
-                self.refresh(&existing, &loaded, now);
+                self.refresh(&existing, &loaded, mono);
                 existing
             }
-            None => self.adopt(loaded, now),
+            None => self.adopt(loaded, mono),
         };
         tracing::debug!(
             cache = self.kind,
@@ -290,12 +363,13 @@ impl<B: AeadBackend> KeyCache<B> {
             created = handle.created(),
             "key cache load"
         );
-        self.write(id, &handle, false);
+        self.write(id, &handle, Latest::Forward);
         Ok(handle)
     }
 
-    /// The latest version (spec §5.3): the cached latest if fresh and valid; otherwise `loader` (which returns the
-    /// latest valid key from the metastore, creating one if needed) runs once and its key becomes the latest.
+    /// The latest version (docs/compatibility.md#key-cache): the cached latest if fresh and valid; otherwise `loader` (which returns the
+    /// latest valid key from the metastore, creating one if needed) runs once (single-flight per id) and its key
+    /// becomes the latest. A failed load fails the id's latest lookups at once for the failed-load interval.
     pub(crate) async fn get_or_load_latest<F, Fut>(
         &self,
         id: &Arc<str>,
@@ -306,57 +380,73 @@ impl<B: AeadBackend> KeyCache<B> {
         Fut: Future<Output = Result<CryptoKey<B>, Error>>,
     {
         if self.cached.is_none() {
-            return Ok(self.adopt(loader().await?, self.now()));
+            return Ok(self.adopt(loader().await?, self.mono()));
         }
         if let Some(hit) = self.latest_hit(id) {
             return Ok(hit);
         }
-        let _gate = self.lock_gate().await;
-        let now = self.now();
+        // As in `get_or_load`: the miss path is boxed so that a hit's future stays small.
+        Box::pin(self.get_or_load_latest_miss(id, loader)).await
+    }
+
+    /// [`get_or_load_latest`](Self::get_or_load_latest) after a miss.
+    async fn get_or_load_latest_miss<F, Fut>(
+        &self,
+        id: &Arc<str>,
+        loader: F,
+    ) -> Result<KeyHandle<B>, Error>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<CryptoKey<B>, Error>>,
+    {
+        let gate_key: LoadKey = (Arc::clone(id), None);
+        self.failed.check(&gate_key, self.mono())?;
+        let lease = self.gates.lease(gate_key.clone());
+        let _gate = lease.lock().await;
+        let mono = self.mono();
         let current = self.read_latest(id);
         let key = match current {
-            Some(k) if self.is_fresh(&k, now) => k,
+            Some(k) if self.is_fresh(&k, mono) => k,
             stale => {
-                let loaded = loader().await?;
-                let now = self.now();
+                self.failed.check(&gate_key, mono)?;
+                let seen = stale.as_ref().map(|k| k.created());
+                let loaded = self.load(&gate_key, loader()).await?;
+                let mono = self.mono();
                 let handle = match stale.filter(|e| e.created() == loaded.created()) {
                     Some(existing) => {
-                        self.refresh(&existing, &loaded, now);
+                        self.refresh(&existing, &loaded, mono);
                         existing
                     }
-                    // Quirk Q1 fixed: a different version becomes a new entry and the latest.
-                    None => self.adopt(loaded, now),
+                    // docs/compatibility.md#q1-refreshing-a-stale-latest-entry fixed: a different version becomes a new entry and the latest.
+                    None => self.adopt(loaded, mono),
                 };
-                self.write(id, &handle, true);
+                self.write(id, &handle, Latest::Replace { seen });
                 handle
             }
         };
         if self.is_invalid(&key, self.now()) {
-            // Spec §5.3 step 4: the cached latest is revoked or expired; the loader rotates.
-            let loaded = self.adopt(loader().await?, self.now());
+            // docs/compatibility.md#key-cache: the cached latest is revoked or expired; the loader rotates.
+            let loaded = self.adopt(self.load(&gate_key, loader()).await?, self.mono());
             tracing::debug!(
                 cache = self.kind,
                 id = &**id,
                 created = loaded.created(),
                 "key cache rotated latest"
             );
-            self.write(id, &loaded, false);
+            self.write(id, &loaded, Latest::Forward);
             return Ok(loaded);
         }
         Ok(key)
     }
 
-    #[cfg(not(loom))]
-    async fn lock_gate(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.gate.lock().await
-    }
-
-    #[cfg(loom)]
-    async fn lock_gate(&self) -> crate::sync::MutexGuard<'_, ()> {
-        self.gate.lock()
+    /// Load gates held or awaited right now (0 when no load is in flight).
+    #[cfg(test)]
+    pub(crate) fn gates_in_use(&self) -> usize {
+        self.gates.len()
     }
 
     /// Number of cached entries (0 for never-cache).
+    #[cfg(any(test, feature = "test-util"))] // used by the tests and the lab's benches only
     pub(crate) fn len(&self) -> usize {
         self.cached.as_ref().map_or(0, |c| c.entries.len())
     }

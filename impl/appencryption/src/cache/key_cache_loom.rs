@@ -6,7 +6,7 @@ use securememory::loom_support::model;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
 use loom::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -15,10 +15,12 @@ use securememory::{MemoryKind, SecretFactory};
 use zeroize::Zeroizing;
 
 use super::key_cache::{KeyCache, KeyHandle, LatestMemo};
-use crate::cache::EvictionPolicy;
+use crate::cache::eviction::EvictionPolicy;
+use crate::clock::Clock;
 use crate::crypto::{AesGcmBackend, CryptoKey};
+use crate::error::Error;
 use crate::policy::{CryptoPolicy, KeyMode};
-use crate::{Clock, Error};
+use crate::poll::poll_once;
 
 struct ModelClock(AtomicU64);
 
@@ -30,7 +32,7 @@ impl Clock for ModelClock {
 
 /// Loaders in these models never suspend, so one poll completes them.
 fn ready<T>(future: impl Future<Output = T>) -> T {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+    match poll_once(pin!(future)) {
         Poll::Ready(v) => v,
         Poll::Pending => panic!("model futures never suspend"),
     }
@@ -163,6 +165,41 @@ fn loom_no_stale_read_after_a_refresh() {
             Arc::ptr_eq(&mine, &original) && Arc::ptr_eq(&theirs, &original),
             "refreshed in place"
         );
+    });
+}
+
+/// Loads are gated per key: a load may run while another key's load holds its gate (here: from inside that
+/// loader, which with one gate per cache deadlocks, and loom reports it), a racing load of the same key still runs
+/// one loader, and once every load is done no gate is left behind.
+#[test]
+fn loom_loads_of_different_keys_do_not_share_a_gate_and_leave_none_behind() {
+    model(|| {
+        let cache = cache(Arc::new(ModelClock(AtomicU64::new(NOW))));
+        let loads = Arc::new(AtomicUsize::new(0));
+        let (a, b): (Arc<str>, Arc<str>) = ("_IK_a_s_r".into(), "_IK_b_s_r".into());
+        let load_b = {
+            let (cache, loads, b) = (Arc::clone(&cache), Arc::clone(&loads), Arc::clone(&b));
+            move || {
+                ready(cache.get_or_load_latest(&b, || async {
+                    loads.fetch_add(1, Ordering::SeqCst);
+                    key(OLD, false)
+                }))
+                .unwrap()
+            }
+        };
+        let other = thread::spawn(load_b.clone());
+        // A's loader needs B: it runs while A's gate is held.
+        let from_a = ready(cache.get_or_load_latest(&a, || async {
+            let b_key = load_b();
+            assert_eq!(b_key.created(), OLD);
+            key(NEW, false)
+        }))
+        .unwrap();
+        let from_other = other.join().unwrap();
+        assert_eq!(from_a.created(), NEW);
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "one loader for B");
+        assert!(Arc::ptr_eq(&from_other, &cache.latest_hit(&b).unwrap()));
+        assert_eq!(cache.gates_in_use(), 0, "a gate was left behind");
     });
 }
 

@@ -1,14 +1,16 @@
-//! The session cache (spec §5.9): one warm session per partition, shared by every caller, closed only when
-//! evicted (capacity or expiry) *and* no longer in use.
+//! The session cache (docs/compatibility.md#session-cache): one warm session per partition, shared by every caller,
+//! closed only when evicted (capacity or expiry) *and* no longer in use.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::{BoundedCache, BoundedPolicy, CacheBuilder, EvictionPolicy};
+use crate::cache::bounded::{BoundedCache, CacheBuilder};
+use crate::cache::eviction::{BoundedPolicy, EvictionPolicy};
+use crate::clock::Clock;
 use crate::crypto::AeadBackend;
+use crate::error::Error;
 use crate::session::SessionCore;
 use crate::sync::Mutex;
-use crate::{Clock, Error};
 
 pub(crate) struct SessionCache<B: AeadBackend> {
     sessions: BoundedCache<String, Arc<SessionCore<B>>>,

@@ -1,5 +1,6 @@
 //! How many callers use a cached session, so that an evicted session is closed only once the last of them is done
-//! (spec §5.9), and so that a lookup racing with that close never hands out a session being closed.
+//! (docs/compatibility.md#session-cache), and so that a lookup racing with that close never hands out a session
+//! being closed.
 
 use crate::sync::{Condvar, Mutex};
 

@@ -1,4 +1,5 @@
-//! "Simple or bounded" behind one interface: the backing store of a key cache (spec §5.6).
+//! "Simple or bounded" behind one interface: the backing store of a key cache
+//! (docs/compatibility.md#bounded-cache-engine).
 
 use std::borrow::Borrow;
 // foldhash: several times faster than SipHash on short keys, still seeded per process against collision
@@ -6,12 +7,24 @@ use std::borrow::Borrow;
 use foldhash::HashMap;
 use std::hash::Hash;
 
-use super::bounded::{BoundedCache, CacheKey};
+use super::bounded::{BoundedCache, CacheBuilder, CacheKey};
+use super::eviction::EvictionPolicy;
 use super::worker::{EvictFn, invoke};
+use crate::error::Error;
 use crate::sync::{self, RwLock};
 
-/// A key cache's backing store, chosen by [`EvictionPolicy`](super::EvictionPolicy) through
-/// [`CacheBuilder::build_store`](super::CacheBuilder::build_store).
+impl<K: CacheKey, V: Send + 'static> CacheBuilder<K, V> {
+    /// A store for `policy`: the unbounded simple map for [`EvictionPolicy::Simple`] (capacity, clock, expiry and
+    /// mode are ignored, as in Go), else the bounded engine with that policy.
+    pub(crate) fn build_store(self, policy: EvictionPolicy) -> Result<Store<K, V>, Error> {
+        match policy.bounded() {
+            None => Ok(Store::Simple(SimpleStore::new(self.into_on_evict()))),
+            Some(bounded) => self.policy(bounded).build().map(Store::Bounded),
+        }
+    }
+}
+
+/// A key cache's backing store, chosen by [`EvictionPolicy`] through [`CacheBuilder::build_store`].
 // One `Store` per key cache: the size difference between the variants does not matter, an extra indirection on
 // every lookup would.
 #[allow(clippy::large_enum_variant)]
@@ -46,6 +59,7 @@ impl<K: CacheKey, V: Send + 'static> Store<K, V> {
     }
 
     /// Remove `key` without the callback, handing its value back.
+    #[cfg(test)] // used by the tests only
     pub(crate) fn delete<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
@@ -58,6 +72,7 @@ impl<K: CacheKey, V: Send + 'static> Store<K, V> {
     }
 
     /// Number of entries.
+    #[cfg(any(test, feature = "test-util"))] // used by the tests and the lab's benches only
     pub(crate) fn len(&self) -> usize {
         match self {
             Self::Simple(s) => s.len(),
@@ -66,6 +81,7 @@ impl<K: CacheKey, V: Send + 'static> Store<K, V> {
     }
 
     /// Go's `Capacity()`: −1 for the simple store (unbounded), else the configured capacity, 0 once closed.
+    #[cfg(test)] // used by the tests only
     pub(crate) fn capacity(&self) -> i64 {
         match self {
             Self::Simple(_) => -1,
@@ -131,6 +147,7 @@ impl<K: CacheKey, V: Send + 'static> SimpleStore<K, V> {
     }
 
     /// Remove `key`, handing its value back.
+    #[cfg(test)] // used by the tests only
     pub(crate) fn delete<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
@@ -140,6 +157,7 @@ impl<K: CacheKey, V: Send + 'static> SimpleStore<K, V> {
     }
 
     /// Number of entries.
+    #[cfg(any(test, feature = "test-util"))] // used by the tests and the lab's benches only
     pub(crate) fn len(&self) -> usize {
         sync::read(&self.state).map.len()
     }
@@ -185,7 +203,8 @@ impl<K, V> Drop for SimpleStore<K, V> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cache::{CacheBuilder, EvictionPolicy};
+    use crate::cache::bounded::CacheBuilder;
+    use crate::cache::eviction::EvictionPolicy;
     use crate::sync::{Arc, Mutex};
 
     type Log = Arc<Mutex<Vec<(String, u32)>>>;
@@ -261,7 +280,7 @@ mod tests {
             .err();
         assert!(matches!(
             err,
-            Some(crate::Error::InvalidCacheCapacity { capacity: 0, .. })
+            Some(crate::error::Error::InvalidCacheCapacity { capacity: 0, .. })
         ));
     }
 

@@ -1,5 +1,5 @@
 //! The asynchronous eviction worker: one background thread per cache that runs eviction callbacks in eviction
-//! order (spec §5.7, Go's `processEvents` goroutine).
+//! order (docs/compatibility.md#bounded-cache-engine, Go's `processEvents` goroutine).
 //!
 //! * A plain thread and a `Mutex<VecDeque>` + `Condvar` queue, all from `crate::sync`, so loom can model the
 //!   hand-off. No async runtime: callbacks are synchronous functions and the cache is used from sync code.

@@ -3,20 +3,21 @@
 use std::fmt;
 use std::time::Duration;
 
-use securememory::{Secret, SecretFactory};
+use securememory::{Secret, SecretFactory, SecretValue};
 use zeroize::Zeroizing;
 
-use crate::Error;
 use crate::crypto::{AeadBackend, KEY_LEN};
+use crate::error::Error;
 use crate::policy::KeyMode;
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
 
-/// A system or intermediate key. The bytes live in a [`Secret`]; with [`KeyMode::CachedCipher`] an expanded key
-/// schedule is kept beside them. Shared as `Arc<CryptoKey>`: a key evicted from a cache while in use stays alive
-/// until its last user drops it, and its secret is wiped exactly once, on the last drop (spec §5.1).
+/// A system or intermediate key. The bytes live in a [`Secret`]; with [`KeyMode::CachedCipher`] or
+/// [`KeyMode::SecretCachedCipher`] an expanded key schedule is kept beside them. Shared as `Arc<CryptoKey>`: a key
+/// evicted from a cache while in use stays alive until its last user drops it, and its secret is wiped exactly
+/// once, on the last drop (docs/compatibility.md#key-cache).
 pub(crate) struct CryptoKey<B: AeadBackend> {
     secret: Secret,
-    cipher: Option<B::Cipher>,
+    cipher: Option<CachedCipher<B>>,
     created: i64,
     revoked: AtomicBool,
     /// When a cache last loaded (or refreshed) this key, nanoseconds since the unix epoch.
@@ -24,7 +25,7 @@ pub(crate) struct CryptoKey<B: AeadBackend> {
 }
 
 impl<B: AeadBackend> CryptoKey<B> {
-    /// Move `bytes` into a new secret (wiping them) and, in cached-cipher mode, expand the key schedule.
+    /// Move `bytes` into a new secret (wiping them) and, in the cached-cipher modes, expand the key schedule.
     pub(crate) fn new(
         factory: &SecretFactory,
         backend: &B,
@@ -34,8 +35,11 @@ impl<B: AeadBackend> CryptoKey<B> {
         revoked: bool,
     ) -> Result<Self, Error> {
         let cipher = match mode {
-            KeyMode::CachedCipher => Some(backend.cipher(&*bytes)?),
-            _ => None,
+            KeyMode::CachedCipher => Some(CachedCipher::Heap(backend.cipher(&*bytes)?)),
+            KeyMode::SecretCachedCipher => Some(CachedCipher::SecretMemory(
+                factory.new_value(backend.cipher(&*bytes)?)?,
+            )),
+            KeyMode::ProtectedDataRowKey | KeyMode::StackDataRowKey => None,
         };
         let secret = factory.new_secret(&mut *bytes)?;
         Ok(CryptoKey {
@@ -70,14 +74,16 @@ impl<B: AeadBackend> CryptoKey<B> {
         );
     }
 
-    /// Run `f` with a cipher for this key: the cached one, or one built inside a secure-memory access window.
+    /// Run `f` with a cipher for this key: the cached one, or one built inside a secure-memory access window and
+    /// wiped when `f` returns.
     pub(crate) fn with_cipher<R>(
         &self,
         backend: &B,
         f: impl FnOnce(&B::Cipher) -> Result<R, Error>,
     ) -> Result<R, Error> {
         match &self.cipher {
-            Some(cipher) => f(cipher),
+            Some(CachedCipher::Heap(cipher)) => f(cipher),
+            Some(CachedCipher::SecretMemory(cipher)) => f(cipher.get()?),
             None => self.secret.with_bytes_func(|bytes| {
                 let cipher = backend.cipher(bytes)?;
                 f(&cipher)
@@ -91,7 +97,21 @@ impl<B: AeadBackend> fmt::Debug for CryptoKey<B> {
         f.debug_struct("CryptoKey")
             .field("created", &self.created)
             .field("revoked", &self.is_revoked())
-            .field("cached_cipher", &self.cipher.is_some())
+            .field(
+                "cached_cipher",
+                &match self.cipher {
+                    Some(CachedCipher::Heap(_)) => "heap",
+                    Some(CachedCipher::SecretMemory(_)) => "secret memory",
+                    None => "none",
+                },
+            )
             .finish_non_exhaustive()
     }
+}
+
+/// Where a cached key schedule lives: [`KeyMode::CachedCipher`] keeps it on the heap, [`KeyMode::SecretCachedCipher`]
+/// in the secret factory's pages. Both wipe it when dropped.
+enum CachedCipher<B: AeadBackend> {
+    Heap(B::Cipher),
+    SecretMemory(SecretValue<B::Cipher>),
 }

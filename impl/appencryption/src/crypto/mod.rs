@@ -1,14 +1,17 @@
-//! Cryptographic primitives: the AEAD that seals every key and payload (spec §1.5, §2.1).
+//! Cryptographic primitives: the AEAD that seals every key and payload (docs/compatibility.md#key-hierarchy,
+//! docs/compatibility.md#aead-layout).
 
 mod aead;
 mod key;
 
 pub(crate) use aead::check_plaintext_len;
 pub use aead::{
-    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, ENCRYPTED_KEY_LEN, KEY_LEN,
-    MAX_PLAINTEXT_LEN, NONCE_LEN, TAG_LEN,
+    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, CryptoPath, ENCRYPTED_KEY_LEN,
+    KEY_LEN, MAX_PLAINTEXT_LEN, NONCE_LEN, OneShotPath, OneShotSwitch, TAG_LEN, crypto_path,
 };
 #[cfg(feature = "ring")]
-pub use aead::{RING_ONE_SHOT_VIA_AES_GCM_MAX, RingBackend, RingCipher};
+pub use aead::{RingBackend, RingCipher};
+#[cfg(feature = "ring")]
+pub(crate) use aead::{ring_open_once_via, ring_seal_once_via};
 
 pub(crate) use key::CryptoKey;

@@ -3,8 +3,9 @@
 use async_trait::async_trait;
 
 use super::{Metastore, MetastoreStats};
+use crate::error::Error;
+use crate::record::EnvelopeKeyRecord;
 use crate::sync::{AtomicU64, Ordering};
-use crate::{EnvelopeKeyRecord, Error};
 
 /// Wraps a [`Metastore`] and counts the calls that reach it (each one a database round trip for the SQL and
 /// DynamoDB backends), whatever their outcome. The lab reports these counts beside each backend's timings; tests
@@ -130,7 +131,7 @@ impl<M: Metastore> Metastore for CountingMetastore<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::InMemoryMetastore;
+    use crate::metastore::InMemoryMetastore;
 
     #[test]
     fn counts_every_call_and_only_successful_inserts() {

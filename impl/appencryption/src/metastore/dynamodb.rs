@@ -1,4 +1,4 @@
-//! The DynamoDB metastore (spec §8.4), over the AWS SDK for Rust.
+//! The DynamoDB metastore (docs/compatibility.md#dynamodb-metastore), over the AWS SDK for Rust.
 //!
 //! Item format, shared with Go's SDK v1 and v2 implementations:
 //!
@@ -26,10 +26,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::Metastore;
-use crate::timer::Timer;
-use crate::{EnvelopeKeyRecord, Error, KeyMeta};
+use crate::error::Error;
+use crate::metrics::Timer;
+use crate::record::{EnvelopeKeyRecord, KeyMeta};
 
-/// The table name of spec §8.4, used unless [`DynamoDbMetastore::with_table_name`] says otherwise.
+/// The table name of docs/compatibility.md#dynamodb-metastore, used unless [`DynamoDbMetastore::with_table_name`]
+/// says otherwise.
 pub const DEFAULT_DYNAMODB_TABLE_NAME: &str = "EncryptionKey";
 
 const ID: &str = "Id";
@@ -40,7 +42,8 @@ const PARENT_KEY_META: &str = "ParentKeyMeta";
 const KEY_ID: &str = "KeyId";
 const REVOKED: &str = "Revoked";
 
-/// A [`Metastore`] over a DynamoDB table, item-compatible with Go's DynamoDB metastores (spec §8.4).
+/// A [`Metastore`] over a DynamoDB table, item-compatible with Go's DynamoDB metastores
+/// (docs/compatibility.md#dynamodb-metastore).
 ///
 /// Build it from an SDK client, which carries the region, credentials, endpoint, retry and timeout settings:
 ///
@@ -56,11 +59,11 @@ const REVOKED: &str = "Revoked";
 ///
 /// [`store`](Metastore::store) is `Ok(false)` when `(id, created)` exists (a failed condition) and an
 /// [`Error::Metastore`] for any other failure (throttling, network, missing table); the envelope algorithm treats
-/// both as a lost race (spec §3.4), but callers of the metastore itself can tell them apart. Items that do not have
-/// the shape above fail to load with [`Error::UnmarshalKey`].
+/// both as a lost race (docs/compatibility.md#concurrent-key-creation), but callers of the metastore itself can tell
+/// them apart. Items that do not have the shape above fail to load with [`Error::UnmarshalKey`].
 ///
 /// Each call records its duration (seconds) in the `metrics` histograms `ael.metastore.dynamodb.load`,
-/// `ael.metastore.dynamodb.loadlatest` and `ael.metastore.dynamodb.store` (spec §7.3).
+/// `ael.metastore.dynamodb.loadlatest` and `ael.metastore.dynamodb.store` (docs/compatibility.md#metrics).
 ///
 /// Cloning is cheap and shares the client.
 #[derive(Debug, Clone)]
@@ -98,9 +101,10 @@ impl DynamoDbMetastore {
         self
     }
 
-    /// Suffix key ids with the client's AWS region (spec §6, §8.4): for DynamoDB global tables, so each region
-    /// writes its own key lineage while every region can still decrypt the others' data. Fails with
-    /// [`Error::InvalidConfiguration`] when enabled on a client without a region.
+    /// Suffix key ids with the client's AWS region (docs/compatibility.md#partitions-and-region-suffixes,
+    /// docs/compatibility.md#dynamodb-metastore): for DynamoDB global tables, so each region writes its own key
+    /// lineage while every region can still decrypt the others' data. Fails with [`Error::InvalidConfiguration`]
+    /// when enabled on a client without a region.
     pub fn with_region_suffix(mut self, enabled: bool) -> Result<Self, Error> {
         self.region_suffix = if enabled {
             let region = self.client.config().region().ok_or_else(|| {
@@ -189,7 +193,7 @@ fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 
-/// The `KeyRecord` map of `record` (spec §8.4).
+/// The `KeyRecord` map of `record` (docs/compatibility.md#dynamodb-metastore).
 fn encode(record: &EnvelopeKeyRecord) -> AttributeValue {
     let mut map = HashMap::with_capacity(4);
     map.insert(CREATED.to_owned(), n(record.created));
@@ -226,7 +230,10 @@ fn number(map: &HashMap<String, AttributeValue>, field: &str, path: &str) -> Res
 }
 
 /// Decode the `KeyRecord` attribute of an item read under `id`.
-fn decode(id: &str, item: &HashMap<String, AttributeValue>) -> Result<EnvelopeKeyRecord, Error> {
+pub(crate) fn decode(
+    id: &str,
+    item: &HashMap<String, AttributeValue>,
+) -> Result<EnvelopeKeyRecord, Error> {
     let map = match item.get(KEY_RECORD) {
         Some(AttributeValue::M(map)) => map,
         Some(_) => return Err(malformed("KeyRecord is not a map (M)")),

@@ -1,4 +1,4 @@
-//! The in-memory metastore (spec §8.2): for tests, benchmarks and single-process use.
+//! The in-memory metastore (docs/compatibility.md#metastores): for tests, benchmarks and single-process use.
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -7,8 +7,9 @@ use async_trait::async_trait;
 
 use super::Metastore;
 use super::counting::CallCounters;
+use crate::error::Error;
+use crate::record::EnvelopeKeyRecord;
 use crate::sync::RwLock;
-use crate::{EnvelopeKeyRecord, Error};
 
 /// A [`Metastore`] in process memory: `id → (created → record)` under a read-write lock.
 ///

@@ -1,8 +1,9 @@
-//! Persistent storage of encrypted system and intermediate keys (spec §8).
+//! Persistent storage of encrypted system and intermediate keys (docs/compatibility.md#metastores).
 //!
 //! A metastore is a table of [`EnvelopeKeyRecord`]s keyed by `(id, created)`. The envelope algorithm reads exact
 //! versions on decrypt, the latest version on encrypt, and inserts new versions when it rotates; the insert-if-absent
-//! contract of [`Metastore::store`] is what makes concurrent key creation converge (spec §3.4).
+//! contract of [`Metastore::store`] is what makes concurrent key creation converge
+//! (docs/compatibility.md#concurrent-key-creation).
 
 mod counting;
 #[cfg(feature = "dynamodb")]
@@ -12,6 +13,8 @@ mod memory;
 mod sql;
 
 pub use counting::CountingMetastore;
+#[cfg(all(feature = "dynamodb", feature = "fuzzing"))]
+pub(crate) use dynamodb::decode as decode_dynamodb_item;
 #[cfg(feature = "dynamodb")]
 pub use dynamodb::{DEFAULT_DYNAMODB_TABLE_NAME, DynamoDbMetastore};
 pub use memory::{InMemoryMetastore, MetastoreStats};
@@ -20,20 +23,23 @@ pub use sql::{DEFAULT_TABLE_NAME, Dialect, SqlMetastore};
 
 use async_trait::async_trait;
 
-use crate::{EnvelopeKeyRecord, Error};
+use crate::error::Error;
 
-/// Storage for encrypted key records, keyed by `(id, created)` (spec §8.1).
+use crate::record::EnvelopeKeyRecord;
+
+/// Storage for encrypted key records, keyed by `(id, created)` (docs/compatibility.md#metastores).
 ///
-/// `id` is a key id (`_SK_{service}_{product}`, `_IK_{partition}_{service}_{product}`, optionally suffixed, spec §1.2);
-/// `created` is the key's creation time in whole unix seconds. Implementations must honour this contract, which the
-/// crate's metastore contract tests check for every backend:
+/// `id` is a key id (`_SK_{service}_{product}`, `_IK_{partition}_{service}_{product}`, optionally suffixed,
+/// docs/compatibility.md#key-ids); `created` is the key's creation time in whole unix seconds. Implementations must
+/// honour this contract, which the crate's metastore contract tests check for every backend:
 ///
 /// * [`load`](Self::load) is an exact `(id, created)` lookup. An absent record is `Ok(None)`, never an error.
 /// * [`load_latest`](Self::load_latest) returns the record with the greatest `created` for `id`, or `Ok(None)`.
 /// * [`store`](Self::store) inserts if absent and **never overwrites**: `Ok(true)` if this call inserted the record,
 ///   `Ok(false)` if `(id, created)` already existed. A backend that cannot tell a duplicate from another failure
 ///   (SQL) may answer `Ok(false)` for any failed insert: callers treat every `false` as "another writer won" and
-///   re-read with `load_latest`, where a real outage surfaces as an error (spec §3.4).
+///   re-read with `load_latest`, where a real outage surfaces as an error
+///   (docs/compatibility.md#concurrent-key-creation).
 /// * Returned records carry `revoked`, `created`, the encrypted key bytes and `parent_key_meta` exactly as stored,
 ///   and `id` set to the id that was looked up. The `created` of a returned record is the record's own, which may in
 ///   principle differ from the `created` it is stored under (only the latter is the lookup key).
@@ -57,8 +63,9 @@ pub trait Metastore: Send + Sync {
         record: &EnvelopeKeyRecord,
     ) -> Result<bool, Error>;
 
-    /// The region suffix appended to key ids when this metastore is shared across regions (spec §6); `None` (the
-    /// default) for metastores that do not suffix ids. Only DynamoDB with region-suffix mode returns `Some`.
+    /// The region suffix appended to key ids when this metastore is shared across regions
+    /// (docs/compatibility.md#partitions-and-region-suffixes); `None` (the default) for metastores that do not
+    /// suffix ids. Only DynamoDB with region-suffix mode returns `Some`.
     fn region_suffix(&self) -> Option<&str> {
         None
     }

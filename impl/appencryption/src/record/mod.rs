@@ -1,4 +1,5 @@
-//! The wire records (spec §2): `KeyMeta`, `EnvelopeKeyRecord`, `DataRowRecord`, and their JSON form.
+//! The wire records (docs/compatibility.md#wire-format): `KeyMeta`, `EnvelopeKeyRecord`, `DataRowRecord`, and their
+//! JSON form.
 //!
 //! Writing is byte-identical to Go's `encoding/json` (field order, omitted fields, padded standard base64, compact,
 //! Go's string escaping); see [`write`]. Reading is at least as tolerant as Go's decoder (case-insensitive keys, any
@@ -16,9 +17,9 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-use crate::Error;
+use crate::error::Error;
 
-/// Identifies a parent key version (spec §2.3).
+/// Identifies a parent key version (docs/compatibility.md#records).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct KeyMeta {
     /// Parent key id (`_SK_…` or `_IK_…`).
@@ -27,7 +28,7 @@ pub struct KeyMeta {
     pub created: i64,
 }
 
-/// An encrypted key and its metadata (spec §2.4). The id is never serialized.
+/// An encrypted key and its metadata (docs/compatibility.md#records). The id is never serialized.
 ///
 /// JSON: `{"Revoked":true,"Created":…,"Key":"<base64>","ParentKeyMeta":{"KeyId":"…","Created":…}}`, with
 /// `Revoked` omitted when false and `ParentKeyMeta` omitted when `None` (system keys).
@@ -45,7 +46,7 @@ pub struct EnvelopeKeyRecord {
     pub parent_key_meta: Option<KeyMeta>,
 }
 
-/// The caller-visible ciphertext (spec §2.5).
+/// The caller-visible ciphertext (docs/compatibility.md#records).
 ///
 /// JSON: `{"Key":{<EnvelopeKeyRecord of the data-row key>},"Data":"<base64>"}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,7 +73,8 @@ impl DataRowRecord {
         write::drr(self, out);
     }
 
-    /// Parse a record as Go's `json.Unmarshal` would (spec §2.2). A missing or `null` `Key` gives `key: None`.
+    /// Parse a record as Go's `json.Unmarshal` would (docs/compatibility.md#json-encoding-and-decoding). A missing
+    /// or `null` `Key` gives `key: None`.
     ///
     /// Errors: [`Error::MalformedJson`] (not JSON), [`Error::JsonTruncated`], [`Error::JsonWrongType`],
     /// [`Error::JsonNotInteger`], [`Error::JsonIntegerOutOfRange`], [`Error::InvalidBase64`],
@@ -83,15 +85,17 @@ impl DataRowRecord {
 }
 
 impl EnvelopeKeyRecord {
-    /// The record as Go's `json.Marshal` writes it to a metastore (spec §2.6). `id` is not part of it.
+    /// The record as Go's `json.Marshal` writes it to a metastore (docs/compatibility.md#records). `id` is not part
+    /// of it.
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(write::ekr_capacity(self));
         write::ekr(self, &mut out);
         out
     }
 
-    /// Parse a metastore key record as Go's `json.Unmarshal` would (spec §2.2). `id` is left empty: the metastore
-    /// fills it from its own column. Errors as for [`DataRowRecord::from_json`].
+    /// Parse a metastore key record as Go's `json.Unmarshal` would
+    /// (docs/compatibility.md#json-encoding-and-decoding). `id` is left empty: the metastore fills it from its own
+    /// column. Errors as for [`DataRowRecord::from_json`].
     pub fn from_json(bytes: &[u8]) -> Result<EnvelopeKeyRecord, Error> {
         read::ekr(bytes)
     }

@@ -12,12 +12,12 @@ fn vector(path: &str) -> String {
         .to_owned()
 }
 
-/// The §2.8 DRR as Go writes it.
+/// The docs/compatibility.md#test-vectors DRR as Go writes it.
 fn spec_drr_json() -> String {
     vector("/outputs/drr_json")
 }
 
-/// The §2.8 IK metastore row as Go writes it.
+/// The docs/compatibility.md#test-vectors IK metastore row as Go writes it.
 fn spec_ik_json() -> String {
     vector("/outputs/metastore_rows/1/key_record")
 }

@@ -1,6 +1,6 @@
-//! Writing records byte-identically to Go's `encoding/json` (spec §2.2): struct field order, `omitempty` on
-//! `Revoked` and `ParentKeyMeta`, padded standard base64 for byte slices, no whitespace, and Go's HTML-safe string
-//! escaping.
+//! Writing records byte-identically to Go's `encoding/json` (docs/compatibility.md#json-encoding-and-decoding):
+//! struct field order, `omitempty` on `Revoked` and `ParentKeyMeta`, padded standard base64 for byte slices, no
+//! whitespace, and Go's HTML-safe string escaping.
 
 use base64::Engine;
 
@@ -46,22 +46,6 @@ pub(super) fn drr(drr: &DataRowRecord, out: &mut Vec<u8>) {
     out.extend_from_slice(b",\"Data\":");
     base64(&drr.data, out);
     out.push(b'}');
-    #[cfg(feature = "gate-selftest-slowdown")]
-    slowdown(out);
-}
-
-/// Only with the `gate-selftest-slowdown` feature: deliberate extra work on the record-writing hot path (a few
-/// passes of a checksum over the output, result discarded), so the lab can show that its regression gate fails on
-/// a slower build. Output is unchanged; never enable it outside that test.
-#[cfg(feature = "gate-selftest-slowdown")]
-fn slowdown(out: &[u8]) {
-    let mut h = 0u64;
-    for _ in 0..4 {
-        for &b in out {
-            h = h.rotate_left(5) ^ u64::from(b);
-        }
-    }
-    std::hint::black_box(h);
 }
 
 /// `{["Revoked":true,]"Created":n,"Key":"<base64>"[,"ParentKeyMeta":{"KeyId":"…","Created":n}]}`.

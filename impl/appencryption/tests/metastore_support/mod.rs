@@ -1,4 +1,5 @@
-//! Helpers shared by the metastore test suites: record builders, temporary SQLite files and the spec §2.8 rows.
+//! Helpers shared by the metastore test suites: record builders, temporary SQLite files and the
+//! docs/compatibility.md#test-vectors rows.
 // Each test crate uses a different subset.
 #![allow(dead_code)]
 
@@ -92,7 +93,8 @@ impl Drop for TempDb {
     }
 }
 
-/// `tests/data/spec-2.8-metastore-rows.json`: the two metastore rows of spec §2.8 with their expected fields.
+/// `tests/data/spec-2.8-metastore-rows.json`: the two metastore rows of docs/compatibility.md#test-vectors with
+/// their expected fields.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Spec28Rows {
     pub(crate) rows: Vec<Spec28Row>,

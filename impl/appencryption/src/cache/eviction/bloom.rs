@@ -1,4 +1,5 @@
-//! The doorkeeper: a Bloom filter TinyLFU puts in front of its sketch (spec §5.8, Go `internal.BloomFilter`).
+//! The doorkeeper: a Bloom filter TinyLFU puts in front of its sketch (docs/compatibility.md#eviction-policies, Go
+//! `internal.BloomFilter`).
 
 use super::sketch::{next_power_of_two, split};
 

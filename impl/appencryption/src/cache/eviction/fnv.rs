@@ -1,4 +1,5 @@
-//! The key hash TinyLFU feeds its sketch and doorkeeper with: Go's 64-bit FNV-1a (spec §5.8).
+//! The key hash TinyLFU feeds its sketch and doorkeeper with: Go's 64-bit FNV-1a
+//! (docs/compatibility.md#eviction-policies).
 //!
 //! It must equal Go's `ComputeHash` bit for bit, or the frequency estimates (and so the hit ratios the lab compares)
 //! drift apart. That is why keys implement [`CacheKeyHash`] instead of going through `std::hash::Hash`, whose output
@@ -74,8 +75,8 @@ impl<T: CacheKeyHash + ?Sized> CacheKeyHash for std::sync::Arc<T> {
     }
 }
 
-/// A key-cache key `(key id, created)` hashes like Go's cache key string `id + decimal(created)` (spec §5.1, no
-/// separator), without building that string.
+/// A key-cache key `(key id, created)` hashes like Go's cache key string `id + decimal(created)`
+/// (docs/compatibility.md#key-cache, no separator), without building that string.
 impl<S: AsRef<str>> CacheKeyHash for (S, i64) {
     fn cache_key_hash(&self) -> u64 {
         let mut digits = [0u8; 20];

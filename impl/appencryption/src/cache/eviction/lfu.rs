@@ -1,4 +1,5 @@
-//! LFU (`lfu`): the O(1) frequency-bucket scheme (spec §5.8; Go cites arXiv 2110.11602).
+//! LFU (`lfu`): the O(1) frequency-bucket scheme (docs/compatibility.md#eviction-policies; Go cites arXiv
+//! 2110.11602).
 
 use super::Policy;
 use super::list::{Links, List, NIL, Slot, ensure_slot};

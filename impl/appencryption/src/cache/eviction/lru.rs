@@ -1,4 +1,4 @@
-//! LRU (`lru`): one recency list (spec §5.8).
+//! LRU (`lru`): one recency list (docs/compatibility.md#eviction-policies).
 
 use super::Policy;
 use super::list::{Links, List, Slot, ensure_slot};

@@ -1,4 +1,5 @@
-//! Eviction policies with Go Asherah's exact semantics (spec §5.8), selected by name like Go.
+//! Eviction policies with Go Asherah's exact semantics (docs/compatibility.md#eviction-policies), selected by name
+//! like Go.
 //!
 //! A policy only orders slots (the engine's entry indices); it never sees keys or values. The engine calls
 //! [`Policy::admit`] for a new entry, [`Policy::access`] on a hit or a replacing `set`, [`Policy::victim`] when it
@@ -7,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::Error;
+use crate::error::Error;
 
 mod bloom;
 pub(crate) mod fnv;
@@ -33,7 +34,8 @@ use tinylfu::TinyLfu;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EvictionPolicy {
-    /// Unbounded map: never evicts, reports capacity −1, releases everything when closed (spec §5.6).
+    /// Unbounded map: never evicts, reports capacity −1, releases everything when closed
+    /// (docs/compatibility.md#bounded-cache-engine).
     Simple,
     /// Least recently used.
     Lru,

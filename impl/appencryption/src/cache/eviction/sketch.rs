@@ -1,4 +1,5 @@
-//! The 4-bit Count-Min sketch TinyLFU estimates frequencies with (spec §5.8, Go `internal.CountMinSketch`).
+//! The 4-bit Count-Min sketch TinyLFU estimates frequencies with (docs/compatibility.md#eviction-policies, Go
+//! `internal.CountMinSketch`).
 
 /// Rows of the sketch; each row's counter for a hash lives in a different 16-bit lane of its word.
 const DEPTH: u32 = 4;

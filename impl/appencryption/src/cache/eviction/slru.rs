@@ -1,4 +1,4 @@
-//! SLRU (`slru`): a probation and a protected recency list (spec §5.8).
+//! SLRU (`slru`): a probation and a protected recency list (docs/compatibility.md#eviction-policies).
 
 use super::Policy;
 use super::list::{Links, List, Slot, ensure_slot};

@@ -1,19 +1,21 @@
 //! TinyLFU (`tinylfu`): an LRU admission window in front of a main SLRU, with a doorkeeper Bloom filter and a
-//! Count-Min sketch deciding who leaves (spec §5.8; Go's port of goburrow/cache "Mango").
+//! Count-Min sketch deciding who leaves (docs/compatibility.md#eviction-policies; Go's port of goburrow/cache
+//! "Mango").
 //!
 //! Two deliberate differences from Go, neither of which changes a victim choice that Go makes without crashing:
 //!
-//! * **QUIRK Q5 (fixed).** Below capacity 100 the window is empty and Go admits straight into the SLRU without
-//!   recording the key's segment, so the key's first hit or removal dereferences a nil parent and panics. We record
-//!   the segment on that bypass path too.
-//! * **QUIRK Q17 (fixed, hit ratios may differ slightly).** Go keeps a per-key record (`hash`, segment) in a map that
-//!   is never pruned, so it grows with every distinct key ever admitted; and because `increment` runs before the new
-//!   key's record exists, a key's *first-ever* admission is counted under hash 0. We keep the record per slot and
-//!   drop it when the entry is removed or evicted (memory bounded by capacity), and we count every admission under
-//!   the key's real hash. Once records are dropped, Go's "hash 0 only the first time ever" cannot be reproduced
-//!   without remembering every key ever seen; counting the real hash matches Go on every *re*-admission, which
-//!   dominates long traces, and is what TinyLFU intends (an admission is an occurrence of the key). The only
-//!   divergence left is a brand-new key's first admission (Go: counted under hash 0, ours: under its own hash).
+//! * **Q5 (fixed, docs/compatibility.md#q5-tinylfu-below-capacity-100).** Below capacity 100 the window is empty and
+//!   Go admits straight into the SLRU without recording the key's segment, so the key's first hit or removal
+//!   dereferences a nil parent and panics. We record the segment on that bypass path too.
+//! * **Q17 (fixed, hit ratios may differ slightly, docs/compatibility.md#q17-tinylfus-per-key-records).** Go keeps a
+//!   per-key record (`hash`, segment) in a map that is never pruned, so it grows with every distinct key ever
+//!   admitted; and because `increment` runs before the new key's record exists, a key's *first-ever* admission is
+//!   counted under hash 0. We keep the record per slot and drop it when the entry is removed or evicted (memory
+//!   bounded by capacity), and we count every admission under the key's real hash. Once records are dropped, Go's
+//!   "hash 0 only the first time ever" cannot be reproduced without remembering every key ever seen; counting the
+//!   real hash matches Go on every *re*-admission, which dominates long traces, and is what TinyLFU intends (an
+//!   admission is an occurrence of the key). The only divergence left is a brand-new key's first admission (Go:
+//!   counted under hash 0, ours: under its own hash).
 
 use super::Policy;
 use super::bloom::BloomFilter;

@@ -1,6 +1,6 @@
 //! The AWS KMS envelope logic against fake regional clients: the states a real KMS does not produce on demand
-//! (one region generating while none can wrap, quirk Q8), the envelope's bytes, and region fallback. The same
-//! behaviour against the moto emulator is in `tests/backend_aws_kms.rs`.
+//! (one region generating while none can wrap, docs/compatibility.md#q8-aws-kms-with-no-kek), the envelope's bytes,
+//! and region fallback. The same behaviour against the moto emulator is in `tests/backend_aws_kms.rs`.
 
 use crate::sync::Mutex;
 
@@ -16,6 +16,8 @@ struct Fake {
     fail_generate: bool,
     fail_encrypt: bool,
     fail_decrypt: bool,
+    /// Never answer (a region behind a partition): every operation waits forever.
+    hang: bool,
     calls: Mutex<Vec<String>>,
 }
 
@@ -34,12 +36,19 @@ impl Fake {
     fn log(&self, call: &str) {
         self.calls.lock().push(format!("{} {call}", self.region));
     }
+
+    async fn maybe_hang(&self) {
+        if self.hang {
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 #[async_trait]
 impl RegionClient for Arc<Fake> {
     async fn generate_data_key(&self, arn: &str) -> Result<DataKey, String> {
         self.log("generate");
+        self.maybe_hang().await;
         if self.fail_generate {
             return Err(format!("{} is down", self.region));
         }
@@ -53,6 +62,7 @@ impl RegionClient for Arc<Fake> {
 
     async fn encrypt(&self, _arn: &str, plaintext: &[u8]) -> Result<Vec<u8>, String> {
         self.log("encrypt");
+        self.maybe_hang().await;
         if self.fail_encrypt {
             return Err(format!("{} refuses Encrypt", self.region));
         }
@@ -61,6 +71,7 @@ impl RegionClient for Arc<Fake> {
 
     async fn decrypt(&self, _arn: &str, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, String> {
         self.log("decrypt");
+        self.maybe_hang().await;
         if self.fail_decrypt {
             return Err(format!("{} is down", self.region));
         }
@@ -90,6 +101,7 @@ fn kms(fakes: &[Arc<Fake>]) -> AwsKms {
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("runtime")
         .block_on(f)
@@ -162,8 +174,9 @@ fn preferred_region_down_falls_back_for_encrypt_and_decrypt() {
 
 #[test]
 fn no_region_wrapping_the_data_key_fails_instead_of_writing_an_undecryptable_key() {
-    // Quirk Q8: west generates, but KMS reports a key id other than the configured ARN (an alias was
-    // configured), so its blob cannot be reused, and every Encrypt fails. Go returns `"kmsKeks":null` here.
+    // docs/compatibility.md#q8-aws-kms-with-no-kek: west generates, but KMS reports a key id other than the
+    // configured ARN (an alias was configured), so its blob cannot be reused, and every Encrypt fails. Go returns
+    // `"kmsKeks":null` here.
     let west = Arc::new(Fake {
         reported_key_id: Some("arn:aws:kms:us-west-2:1:key/real"),
         fail_encrypt: true,
@@ -248,7 +261,7 @@ fn envelopes_from_go_parse_by_region_in_any_order_and_case() {
         .expect("decrypt");
     assert_eq!(out, SK);
 
-    // Go v2's `"kmsKeks":null` (quirk Q8): parses, but nothing can decrypt it.
+    // Go v2's `"kmsKeks":null` (docs/compatibility.md#q8-aws-kms-with-no-kek): parses, but nothing can decrypt it.
     let null = format!(r#"{{"encryptedKey":"{encrypted_key}","kmsKeks":null}}"#);
     let err =
         block_on(kms(&[Arc::new(Fake::new("us-west-2"))]).decrypt_key(null.as_bytes(), &mut out))
@@ -294,6 +307,13 @@ fn builder_rejects_configurations_go_panics_on_or_silently_accepts() {
     let err = block_on(AwsKms::builder(two).preferred_region("eu-west-1").build())
         .expect_err("unknown preferred");
     assert!(err.to_string().contains("\"eu-west-1\""), "{err}");
+    let err = block_on(
+        AwsKms::builder([("us-west-2", "arn:a")])
+            .region_deadline(Duration::ZERO)
+            .build(),
+    )
+    .expect_err("zero deadline");
+    assert!(err.to_string().contains("region deadline is zero"), "{err}");
 }
 
 #[test]
@@ -303,4 +323,84 @@ fn debug_shows_regions_not_secrets() {
         text,
         r#"AwsKms { regions: [("us-west-2", "arn:us-west-2")], .. }"#
     );
+}
+
+/// A region that never answers is left out within its deadline, for each operation; the call succeeds through
+/// the other region and takes about one deadline, not forever.
+#[test]
+fn a_hung_region_is_left_out_after_its_own_deadline() {
+    const DEADLINE: Duration = Duration::from_millis(150);
+    let with_deadline = |fakes: &[Arc<Fake>]| {
+        let mut kms = kms(fakes);
+        kms.region_deadline = DEADLINE;
+        kms
+    };
+    let timed = |f: &dyn Fn() -> Result<(), Error>| {
+        let started = std::time::Instant::now();
+        f().expect("the other region answers");
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= DEADLINE && elapsed < DEADLINE * 4,
+            "took {elapsed:?}"
+        );
+    };
+
+    // Wrapping: east hangs on Encrypt, west generated; the envelope carries west's KEK only.
+    let west = Arc::new(Fake::new("us-west-2"));
+    let east = Arc::new(Fake {
+        hang: true,
+        ..Fake::new("us-east-1")
+    });
+    let kms1 = with_deadline(&[Arc::clone(&west), Arc::clone(&east)]);
+    let envelope = std::cell::RefCell::new(Vec::new());
+    timed(&|| {
+        *envelope.borrow_mut() = block_on(kms1.encrypt_key(&SK))?;
+        Ok(())
+    });
+    let json: serde_json::Value = serde_json::from_slice(&envelope.borrow()).expect("json");
+    let keks = json["kmsKeks"].as_array().expect("array");
+    assert_eq!(keks.len(), 1, "the hung region is left out: {json}");
+    assert_eq!(keks[0]["region"], "us-west-2");
+
+    // Generating: the preferred region hangs, so the data key comes from the next one.
+    let west_hung = Arc::new(Fake {
+        hang: true,
+        ..Fake::new("us-west-2")
+    });
+    let east = Arc::new(Fake::new("us-east-1"));
+    let kms2 = with_deadline(&[Arc::clone(&west_hung), Arc::clone(&east)]);
+    timed(&|| block_on(kms2.encrypt_key(&SK)).map(drop));
+    assert_eq!(
+        *west_hung.calls.lock(),
+        ["us-west-2 generate", "us-west-2 encrypt"]
+    );
+
+    // Decrypting: the preferred region hangs; the other unwraps.
+    let both = block_on(
+        kms(&[
+            Arc::new(Fake::new("us-west-2")),
+            Arc::new(Fake::new("us-east-1")),
+        ])
+        .encrypt_key(&SK),
+    )
+    .expect("encrypt");
+    let kms3 = with_deadline(&[west_hung, east]);
+    timed(&|| {
+        let mut key = [0u8; 32];
+        block_on(kms3.decrypt_key(&both, &mut key))?;
+        assert_eq!(key, SK);
+        Ok(())
+    });
+}
+
+#[test]
+fn every_region_hung_fails_naming_the_deadline() {
+    let mut kms = kms(&[Arc::new(Fake {
+        hang: true,
+        ..Fake::new("us-west-2")
+    })]);
+    kms.region_deadline = Duration::from_millis(50);
+    let err = block_on(kms.encrypt_key(&SK)).expect_err("no region answers");
+    assert!(matches!(err, Error::KmsAllRegionsFailed { .. }), "{err:?}");
+    assert!(err.to_string().contains("region deadline of 50ms"), "{err}");
 }

@@ -1,8 +1,9 @@
-//! Unit tests that need the crate's internals (an injected RNG). Public behaviour is in `tests/kms_static.rs`.
+//! Unit tests that need the crate's internals (an injected RNG). Public behaviour is in `tests/wire/kms_static.rs`.
 
 use super::*;
 
-/// Spec §2.8: the static master key, the SK plaintext and its encryption under nonce `a0..ab`.
+/// docs/compatibility.md#test-vectors: the static master key, the SK plaintext and its encryption under nonce
+/// `a0..ab`.
 const MASTER_KEY: &str = "thisIsAStaticMasterKeyForTesting";
 const SK_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const ENC_SK_HEX: &str = "f3771527ec040a80dc01ffb501bb852a8ac15d76eb8a429e207043d14a90eb2450ceecb1956eadfab74a6e8e1e2412c6a0a1a2a3a4a5a6a7a8a9aaab";

@@ -2,14 +2,15 @@
 //!
 //! `created` is bound as a `DATETIME` value holding the UTC wall-clock time, which the server stores into the
 //! `TIMESTAMP` column through the session time zone; sqlx sets that to `+00:00` on every connection, so the stored
-//! instant is the one Go's `go-sql-driver/mysql` (with its default `loc=UTC`) writes (spec §8.3).
+//! instant is the one Go's `go-sql-driver/mysql` (with its default `loc=UTC`) writes
+//! (docs/compatibility.md#sql-metastore).
 
 use std::str::FromStr;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 
 use super::{backend_error, created_to_utc};
-use crate::Error;
+use crate::error::Error;
 
 /// The instants a MySQL `TIMESTAMP` column holds: 1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC. (0 is the
 /// column's "zero date", not the epoch.)

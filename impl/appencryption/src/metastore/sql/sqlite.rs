@@ -11,7 +11,7 @@ use chrono::Datelike;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 use super::{backend_error, created_to_utc};
-use crate::Error;
+use crate::error::Error;
 
 /// Open a pool on `url` (see `SqlMetastore::connect_sqlite`).
 pub(super) async fn connect(url: &str) -> Result<SqlitePool, Error> {

@@ -3,7 +3,7 @@
 
 use super::*;
 
-/// The exact strings of spec §8.3, for MySQL (and SQLite, which shares `?` placeholders).
+/// The exact strings of docs/compatibility.md#sql-metastore, for MySQL (and SQLite, which shares `?` placeholders).
 const SPEC_LOAD: &str = "SELECT key_record FROM encryption_key WHERE id = ? AND created = ?";
 const SPEC_STORE: &str = "INSERT INTO encryption_key (id, created, key_record) VALUES (?, ?, ?)";
 const SPEC_LOAD_LATEST: &str =

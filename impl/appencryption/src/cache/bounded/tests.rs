@@ -1,5 +1,5 @@
-//! Engine tests: spec §5.7 semantics with a fake clock, per-policy victim tables through the engine, callbacks in
-//! both modes, and model-based property tests per policy.
+//! Engine tests: docs/compatibility.md#bounded-cache-engine semantics with a fake clock, per-policy victim tables
+//! through the engine, callbacks in both modes, and model-based property tests per policy.
 
 use std::sync::{OnceLock, Weak};
 use std::time::Duration;
@@ -7,6 +7,7 @@ use std::time::Duration;
 use proptest::prelude::*;
 
 use super::*;
+use crate::cache::store::Store;
 use crate::sync::{Arc, Mutex};
 
 type Log<K> = Arc<Mutex<Vec<(K, u64)>>>;
@@ -237,8 +238,8 @@ fn tinylfu_engine_keeps_frequent_items_go_test_evict() {
     }
 }
 
-/// QUIRK Q5: Go panics on the first hit or removal below capacity 100. Capacities around the window threshold,
-/// with hits, deletes, evictions and close.
+/// docs/compatibility.md#q5-tinylfu-below-capacity-100: Go panics on the first hit or removal below capacity 100.
+/// Capacities around the window threshold, with hits, deletes, evictions and close.
 #[test]
 fn tinylfu_small_and_threshold_capacities_never_panic_q5() {
     for capacity in [1usize, 2, 50, 99, 100, 101, 1000] {
@@ -319,7 +320,7 @@ fn get_does_not_extend_expiry_but_replacing_set_does() {
     assert_eq!(
         cache.get("busy"),
         None,
-        "an always-hit entry still expires (QUIRK Q6)"
+        "an always-hit entry still expires (docs/compatibility.md#q6-session-lifetime-counts-from-insertion)"
     );
     assert_eq!(cache.get("renewed"), Some(2));
     assert_eq!(keys(&log), ["busy"]);

@@ -1,4 +1,5 @@
-//! AES-256-GCM in Asherah's byte layout (spec §2.1): `ciphertext ‖ tag (16 B) ‖ nonce (12 B)`, no associated data.
+//! AES-256-GCM in Asherah's byte layout (docs/compatibility.md#aead-layout): `ciphertext ‖ tag (16 B) ‖ nonce (12
+//! B)`, no associated data.
 //!
 //! [`AeadBackend`] separates the two costs of an AEAD call so that callers can choose where key material lives:
 //!
@@ -11,15 +12,41 @@
 //!   [`open_key`](AeadBackend::open_key) skip the key expansion. The cipher holds the expanded key schedule, which
 //!   is as secret as the key itself.
 //!
+//! Every backend's cipher is wiped when dropped (`aes-gcm` zeroizes itself; ring's is kept in a
+//! [`securememory::Wiped`]).
+//!
 //! A decrypted key should never land in an ordinary heap `Vec`: use [`open_key`](AeadBackend::open_key) or
 //! [`decrypt_key`](AeadBackend::decrypt_key), which write into a caller-owned `[u8; 32]` that the caller zeroizes
 //! (or a `zeroize::Zeroizing<[u8; 32]>`).
 //!
-//! Both backends produce identical bytes; the wire tests run every vector through each of them.
+//! Files: this one holds the trait and the byte layout; `aes_gcm_backend.rs` and `ring_backend.rs` one backend
+//! each; `one_shot.rs` the run-time choice of ring's one-shot route. Both backends produce identical bytes; the
+//! wire tests run every vector through each of them.
+
+mod aes_gcm_backend;
+#[cfg_attr(
+    not(feature = "ring"),
+    allow(
+        dead_code,
+        reason = "the chooser serves RingBackend; its tests run in every build"
+    )
+)]
+mod one_shot;
+#[cfg(feature = "ring")]
+mod ring_backend;
+
+pub use aes_gcm_backend::{AesGcmBackend, AesGcmCipher};
+pub use one_shot::{CryptoPath, OneShotPath, OneShotSwitch, crypto_path};
+#[cfg(feature = "ring")]
+pub use ring_backend::{RingBackend, RingCipher};
+#[cfg(feature = "ring")]
+pub(crate) use ring_backend::{
+    open_once_via as ring_open_once_via, seal_once_via as ring_seal_once_via,
+};
 
 use zeroize::Zeroize;
 
-use crate::Error;
+use crate::error::Error;
 use crate::rng::SecureRandom;
 
 /// Length of an AES-256 key.
@@ -47,12 +74,16 @@ mod sealed {
 /// The two required primitives work in place with a detached tag; every other method is provided on top of them
 /// and is identical for all backends, so the byte layout and the error mapping live in one place.
 pub trait AeadBackend: sealed::Sealed + Send + Sync + 'static {
-    /// The expanded key schedule for one key. As secret as the key: the default backend's cipher zeroizes itself
-    /// on drop (see each backend for its guarantee). Its `Debug` never shows key material.
-    type Cipher: Send + Sync;
+    /// The expanded key schedule for one key. As secret as the key: every backend's cipher is wiped when dropped
+    /// (see each backend for its guarantee). Its `Debug` never shows key material.
+    type Cipher: Send + Sync + 'static;
 
     /// A short stable name (`aes-gcm`, `ring`) for logs and bench ids.
     fn name(&self) -> &'static str;
+
+    /// Make any once-per-process choice the backend needs now rather than on the first operation (ring: its
+    /// one-shot calibration, see [`crypto_path`]). Building a factory calls it; calling it again costs nothing.
+    fn prepare(&self) {}
 
     /// Expand `key` into a cipher. Fails with [`Error::InvalidAeadKeySize`] unless `key` is 32 bytes.
     fn cipher(&self, key: &[u8]) -> Result<Self::Cipher, Error>;
@@ -270,213 +301,6 @@ fn log_open_failure(backend: &'static str, blob_len: usize) {
     );
 }
 
-// --- default backend: RustCrypto `aes-gcm` --------------------------------------------------------------------
-
-/// AES-256-GCM from RustCrypto's `aes-gcm` crate (AES-NI and CLMUL when the CPU has them, constant-time software
-/// otherwise). The default backend.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AesGcmBackend;
-
-/// `aes-gcm`'s expanded key schedule (AES round keys and the GHASH key). Zeroized on drop: the crate's `zeroize`
-/// feature is enabled workspace-wide and a compile-time check below keeps it so.
-pub struct AesGcmCipher(Aes256GcmEncOnly);
-
-/// AES-256-GCM over the encrypt-only AES key schedule: GCM never runs AES backwards, and `aes::Aes256` would also
-/// expand (and on drop wipe) the decryption round keys, which costs on every data-row key.
-type Aes256GcmEncOnly = aes_gcm::AesGcm<aes::Aes256Enc, aes_gcm::aead::consts::U12>;
-
-/// Compile-time proof that the cipher wipes its round keys and GHASH key when dropped.
-const _: fn() = assert_zeroize_on_drop::<Aes256GcmEncOnly>;
-fn assert_zeroize_on_drop<T: zeroize::ZeroizeOnDrop>() {}
-
-impl std::fmt::Debug for AesGcmCipher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AesGcmCipher(<redacted>)")
-    }
-}
-
-impl sealed::Sealed for AesGcmBackend {}
-
-impl AeadBackend for AesGcmBackend {
-    type Cipher = AesGcmCipher;
-
-    fn name(&self) -> &'static str {
-        "aes-gcm"
-    }
-
-    fn cipher(&self, key: &[u8]) -> Result<AesGcmCipher, Error> {
-        use aes_gcm::KeyInit;
-        if key.len() != KEY_LEN {
-            return Err(Error::InvalidAeadKeySize { len: key.len() });
-        }
-        // `new_from_slice` borrows the key as an array reference; it makes no copy of it.
-        Aes256GcmEncOnly::new_from_slice(key)
-            .map(AesGcmCipher)
-            .map_err(|_| Error::InvalidAeadKeySize { len: key.len() })
-    }
-
-    fn seal_in_place(
-        &self,
-        cipher: &AesGcmCipher,
-        nonce: &[u8; NONCE_LEN],
-        in_out: &mut [u8],
-    ) -> Result<[u8; TAG_LEN], Error> {
-        use aes_gcm::aead::AeadInOut;
-        let nonce = aes_gcm::Nonce::from(*nonce);
-        cipher
-            .0
-            .encrypt_inout_detached(&nonce, &[], in_out.into())
-            .map(Into::into)
-            // The only failure is the length limit (`aes_gcm::P_MAX`, equal to ours).
-            .map_err(|_| Error::PlaintextTooLarge)
-    }
-
-    fn open_in_place(
-        &self,
-        cipher: &AesGcmCipher,
-        nonce: &[u8; NONCE_LEN],
-        in_out: &mut [u8],
-        tag: &[u8; TAG_LEN],
-    ) -> Result<(), Error> {
-        use aes_gcm::aead::AeadInOut;
-        let nonce = aes_gcm::Nonce::from(*nonce);
-        let tag = aes_gcm::Tag::from(*tag);
-        cipher
-            .0
-            .decrypt_inout_detached(&nonce, &[], in_out.into(), &tag)
-            .map_err(|_| Error::DecryptionFailed)
-    }
-}
-
-// --- optional backend: ring -------------------------------------------------------------------------------------
-
-/// AES-256-GCM from `ring` (BoringSSL's assembly). Enabled by the `ring` cargo feature; benchmarked against
-/// [`AesGcmBackend`] and byte-identical to it.
-///
-/// Cached ciphers (the intermediate and system keys in [`KeyMode::CachedCipher`](crate::KeyMode::CachedCipher))
-/// are always ring's. A one-shot key (the data-row key) sealing or opening a payload of at most
-/// [`RING_ONE_SHOT_VIA_AES_GCM_MAX`] bytes goes through [`AesGcmBackend`], whose key set-up is cheaper.
-#[cfg(feature = "ring")]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RingBackend;
-
-/// `ring`'s expanded key (`LessSafeKey`, which allows a caller-chosen nonce).
-///
-/// **Not zeroized on drop**: `ring` offers no way to wipe its key schedule, so the round keys stay in freed memory
-/// until it is reused. Prefer [`AesGcmBackend`] where keys must not outlive their use, or build this cipher per
-/// call and accept the residue.
-#[cfg(feature = "ring")]
-pub struct RingCipher(ring::aead::LessSafeKey);
-
-#[cfg(feature = "ring")]
-impl std::fmt::Debug for RingCipher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("RingCipher(<redacted>)")
-    }
-}
-
-/// The longest payload [`RingBackend`] seals (or opens) under a one-shot key with [`AesGcmBackend`] instead.
-///
-/// ring builds a key in about 220 ns here, half of it moving its 544-byte key struct; `aes-gcm` in about 135. ring
-/// then seals and opens faster (about 0.15 ns per byte against 0.47). Measured here:
-/// * alone (`cargo bench -p lab --features ring --bench appencryption_wire -- aead/one_shot_seal/ring`, 3
-///   alternated runs): set-up plus seal is 303 against 317 ns at 64 bytes and 335 against 327 at 128, so the two
-///   meet near 100 bytes;
-/// * in a whole hot encrypt/decrypt in mode (c) at 64 bytes (4 alternated runs of `hot_(en|de)crypt_ring`), the
-///   saving is larger: 620 → 578 ns encrypt, 552 → 521 ns decrypt.
-///
-/// The `aes-gcm` cipher is also wiped on drop, which ring's is not.
-#[cfg(feature = "ring")]
-pub const RING_ONE_SHOT_VIA_AES_GCM_MAX: usize = 96;
-
-/// ring's cipher for `key` (ring rejects any length but 32). Inlined into each caller so that the 544-byte key is
-/// built in the frame that uses it rather than moved out of a returned `Result`.
-#[cfg(feature = "ring")]
-#[inline(always)]
-fn ring_cipher(key: &[u8]) -> Result<RingCipher, Error> {
-    match ring::aead::UnboundKey::new(&ring::aead::AES_256_GCM, key) {
-        Ok(k) => Ok(RingCipher(ring::aead::LessSafeKey::new(k))),
-        Err(_) => Err(Error::InvalidAeadKeySize { len: key.len() }),
-    }
-}
-
-#[cfg(feature = "ring")]
-impl sealed::Sealed for RingBackend {}
-
-#[cfg(feature = "ring")]
-impl AeadBackend for RingBackend {
-    type Cipher = RingCipher;
-
-    fn name(&self) -> &'static str {
-        "ring"
-    }
-
-    fn cipher(&self, key: &[u8]) -> Result<RingCipher, Error> {
-        ring_cipher(key)
-    }
-
-    fn seal_in_place(
-        &self,
-        cipher: &RingCipher,
-        nonce: &[u8; NONCE_LEN],
-        in_out: &mut [u8],
-    ) -> Result<[u8; TAG_LEN], Error> {
-        let nonce = ring::aead::Nonce::assume_unique_for_key(*nonce);
-        let tag = cipher
-            .0
-            .seal_in_place_separate_tag(nonce, ring::aead::Aad::empty(), in_out)
-            // ring fails only beyond GCM's length limit.
-            .map_err(|_| Error::PlaintextTooLarge)?;
-        <[u8; TAG_LEN]>::try_from(tag.as_ref()).map_err(|_| Error::PlaintextTooLarge)
-    }
-
-    /// Payloads up to [`RING_ONE_SHOT_VIA_AES_GCM_MAX`] bytes go through [`AesGcmBackend`], whose key setup is
-    /// cheaper than ring's; longer ones through ring, whose bulk AES-GCM is faster.
-    fn seal_once(
-        &self,
-        key: &[u8],
-        nonce: &[u8; NONCE_LEN],
-        plaintext: &[u8],
-        out: &mut Vec<u8>,
-    ) -> Result<(), Error> {
-        if plaintext.len() <= RING_ONE_SHOT_VIA_AES_GCM_MAX {
-            return AesGcmBackend.seal_once(key, nonce, plaintext, out);
-        }
-        let cipher = ring_cipher(key)?;
-        self.seal_into(&cipher, nonce, plaintext, out)
-    }
-
-    /// As [`seal_once`](Self::seal_once), by the ciphertext's length.
-    fn open_once(&self, key: &[u8], blob: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
-        if blob.len() <= RING_ONE_SHOT_VIA_AES_GCM_MAX + AEAD_OVERHEAD {
-            return AesGcmBackend.open_once(key, blob, out);
-        }
-        let cipher = ring_cipher(key)?;
-        self.open_into(&cipher, blob, out)
-    }
-
-    fn open_in_place(
-        &self,
-        cipher: &RingCipher,
-        nonce: &[u8; NONCE_LEN],
-        in_out: &mut [u8],
-        tag: &[u8; TAG_LEN],
-    ) -> Result<(), Error> {
-        let nonce = ring::aead::Nonce::assume_unique_for_key(*nonce);
-        cipher
-            .0
-            .open_in_place_separate_tag(
-                nonce,
-                ring::aead::Aad::empty(),
-                ring::aead::Tag::from(*tag),
-                in_out,
-                0..,
-            )
-            .map(|_| ())
-            .map_err(|_| Error::DecryptionFailed)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,14 +335,50 @@ mod tests {
         for_each_backend!(check);
     }
 
-    /// The one-shot path (which ring routes through `aes-gcm` up to a threshold) produces the bytes the cached
-    /// cipher does, on both sides of the threshold, and rejects a flipped bit with the opaque error.
+    /// Every ladder length of the one-shot calibration, and one byte either side.
+    fn lengths_around_the_ladder() -> Vec<usize> {
+        let mut lens: Vec<usize> = one_shot::LADDER
+            .iter()
+            .flat_map(|&l| [l.saturating_sub(1), l, l + 1])
+            .collect();
+        lens.dedup();
+        lens
+    }
+
+    /// Both of ring's one-shot routes, whichever the calibration chose, seal to the same bytes and open each
+    /// other's blobs, at every length where the choice can switch.
+    #[cfg(feature = "ring")]
     #[test]
-    fn one_shot_matches_the_cached_cipher_around_the_threshold() {
+    fn ring_one_shot_routes_are_interchangeable() {
+        let nonce = [3u8; NONCE_LEN];
+        for len in lengths_around_the_ladder() {
+            let plaintext: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
+            let mut by_ring = Vec::new();
+            ring_backend::seal_once_ring(&KEY, &nonce, &plaintext, &mut by_ring).expect("seal");
+            let mut by_aes_gcm = Vec::new();
+            AesGcmBackend
+                .seal_once(&KEY, &nonce, &plaintext, &mut by_aes_gcm)
+                .expect("seal");
+            assert_eq!(by_ring, by_aes_gcm, "len {len}");
+            let mut opened = Vec::new();
+            ring_backend::open_once_ring(&KEY, &by_aes_gcm, &mut opened).expect("open");
+            assert_eq!(opened, plaintext, "len {len}");
+            let mut opened = Vec::new();
+            AesGcmBackend
+                .open_once(&KEY, &by_ring, &mut opened)
+                .expect("open");
+            assert_eq!(opened, plaintext, "len {len}");
+        }
+    }
+
+    /// The one-shot route (ring's takes `aes-gcm` or ring by length, as calibrated) produces the bytes the cached
+    /// cipher does at every length around the calibration's ladder, and rejects a flipped bit with the opaque error.
+    #[test]
+    fn one_shot_matches_the_cached_cipher_at_every_length() {
         fn check<B: AeadBackend>(b: &B) {
             let cipher = b.cipher(&KEY).expect("key");
             let nonce = [9u8; NONCE_LEN];
-            for len in [0, 1, 63, 64, 95, 96, 97, 128, 1024] {
+            for len in lengths_around_the_ladder() {
                 let plaintext: Vec<u8> = (0..len).map(|i| (i * 31) as u8).collect();
                 let mut once = Vec::new();
                 b.seal_once(&KEY, &nonce, &plaintext, &mut once)

@@ -1,4 +1,4 @@
-//! The generic bounded cache engine (spec §5.7, Go `pkg/cache`).
+//! The generic bounded cache engine (docs/compatibility.md#bounded-cache-engine, Go `pkg/cache`).
 //!
 //! One mutex guards a key → slot map, a slab of entries and the eviction policy. Entries are identified by their
 //! slab slot, which the policy links into its index-based lists, so no operation allocates once the slab has grown
@@ -20,11 +20,11 @@ use std::time::Duration;
 
 use super::eviction::fnv::CacheKeyHash;
 use super::eviction::list::Slot;
-use super::eviction::{AnyPolicy, BoundedPolicy, EvictionPolicy, Policy};
-use super::store::{SimpleStore, Store};
+use super::eviction::{AnyPolicy, BoundedPolicy, Policy};
 use super::worker::{EvictFn, Worker, invoke};
+use crate::clock::{Clock, SystemClock};
+use crate::error::Error;
 use crate::sync::{self, Mutex};
-use crate::{Clock, Error, SystemClock};
 
 /// What a cache key must be: hashable for the map, [`CacheKeyHash`] for TinyLFU, cloneable (the slab keeps a copy
 /// to find the map entry of a victim), and sendable to the eviction worker.
@@ -34,7 +34,7 @@ impl<T: Eq + Hash + Clone + CacheKeyHash + Send + 'static> CacheKey for T {}
 /// The largest capacity: slots are `u32` and `u32::MAX` marks a list end.
 pub(crate) const MAX_CAPACITY: usize = (u32::MAX - 1) as usize;
 
-/// Configures a [`BoundedCache`] (or, through [`build_store`](Self::build_store), a [`Store`]).
+/// Configures a [`BoundedCache`] (or, through `build_store` in `store.rs`, a key cache's store).
 pub(crate) struct CacheBuilder<K, V> {
     capacity: usize,
     policy: BoundedPolicy,
@@ -122,13 +122,9 @@ impl<K: CacheKey, V: Send + 'static> CacheBuilder<K, V> {
         })
     }
 
-    /// A store for `policy`: the unbounded simple map for [`EvictionPolicy::Simple`] (capacity, clock, expiry and
-    /// mode are ignored, as in Go), else the bounded engine with that policy.
-    pub(crate) fn build_store(self, policy: EvictionPolicy) -> Result<Store<K, V>, Error> {
-        match policy.bounded() {
-            None => Ok(Store::Simple(SimpleStore::new(self.on_evict))),
-            Some(bounded) => self.policy(bounded).build().map(Store::Bounded),
-        }
+    /// The eviction callback alone, for a store that is not bounded (see `store.rs`).
+    pub(super) fn into_on_evict(self) -> Option<EvictFn<K, V>> {
+        self.on_evict
     }
 }
 
@@ -199,8 +195,8 @@ impl<K: CacheKey, V> Inner<K, V> {
     }
 }
 
-/// The bounded cache engine of spec §5.7. Safe for concurrent use; see the module documentation for when callbacks
-/// run. Dropping it closes it (every remaining entry goes through the callback).
+/// The bounded cache engine of docs/compatibility.md#bounded-cache-engine. Safe for concurrent use; see the module
+/// documentation for when callbacks run. Dropping it closes it (every remaining entry goes through the callback).
 pub(crate) struct BoundedCache<K: CacheKey, V: Send + 'static> {
     inner: Mutex<Inner<K, V>>,
     on_evict: Option<EvictFn<K, V>>,
@@ -287,6 +283,7 @@ impl<K: CacheKey, V: Send + 'static> BoundedCache<K, V> {
     }
 
     /// Remove `key` without the callback, handing its value back. A closed cache has nothing to remove.
+    #[cfg(test)] // used by the tests only
     pub(crate) fn delete<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
@@ -306,11 +303,13 @@ impl<K: CacheKey, V: Send + 'static> BoundedCache<K, V> {
     }
 
     /// Configured capacity; 0 once closed.
+    #[cfg(test)] // used by the tests only
     pub(crate) fn capacity(&self) -> usize {
         sync::lock(&self.inner).capacity
     }
 
     /// Whether [`close`](Self::close) has run.
+    #[cfg(all(test, not(loom)))] // used by the tests only
     pub(crate) fn is_closed(&self) -> bool {
         sync::lock(&self.inner).closed
     }
@@ -382,7 +381,7 @@ impl<K: CacheKey, V: Send + 'static> BoundedCache<K, V> {
     }
 
     /// Whether `key` is cached, without counting an access or checking expiry (tests only).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn contains<Q>(&self, key: &Q) -> bool
     where
         K: Borrow<Q>,
@@ -401,5 +400,4 @@ impl<K: CacheKey, V: Send + 'static> Drop for BoundedCache<K, V> {
 // The engine tests use std threads and `Arc::downgrade`; loom models of the caches live in `key_cache_loom.rs` and
 // `session_usage_loom.rs`.
 #[cfg(all(test, not(loom)))]
-#[path = "bounded_tests.rs"]
 mod tests;

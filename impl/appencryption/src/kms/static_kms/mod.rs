@@ -1,4 +1,5 @@
-//! The static KMS (spec §9.2): a fixed master key, for tests, samples and cross-language runs. Never production.
+//! The static KMS (docs/compatibility.md#static-kms): a fixed master key, for tests, samples and cross-language
+//! runs. Never production.
 
 use std::sync::Arc;
 
@@ -7,11 +8,11 @@ use securememory::{MemoryKind, Secret, SecretFactory};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::KeyManagementService;
-use crate::Error;
 use crate::crypto::{AeadBackend, AesGcmBackend, KEY_LEN};
+use crate::error::Error;
 use crate::rng::{OsRandom, SecureRandom};
 
-/// A [`KeyManagementService`] whose master key is a fixed 32-byte string (spec §9.2).
+/// A [`KeyManagementService`] whose master key is a fixed 32-byte string (docs/compatibility.md#static-kms).
 ///
 /// `encrypt_key(sk)` is AES-256-GCM of `sk` under the master key in Asherah's layout
 /// (`ciphertext ‖ tag ‖ nonce`, 60 bytes for a 32-byte key), with no envelope or metadata; `decrypt_key` reverses

@@ -1,5 +1,6 @@
-//! Spec §2.8: with the worked example's keys and nonces injected, every backend reproduces each blob, the metastore
-//! rows, the DRR JSON and its transport string byte for byte, and opens every blob back to its plaintext.
+//! docs/compatibility.md#test-vectors: with the worked example's keys and nonces injected, every backend reproduces
+//! each blob, the metastore rows, the DRR JSON and its transport string byte for byte, and opens every blob back to
+//! its plaintext.
 
 use appencryption::{
     AeadBackend, AesGcmBackend, DataRowRecord, EnvelopeKeyRecord, KEY_LEN, KeyMeta, NONCE_LEN,
@@ -8,7 +9,7 @@ use appencryption::{
 use base64::Engine;
 use serde_json::Value;
 
-const VECTORS: &str = include_str!("data/spec-2.8-vectors.json");
+const VECTORS: &str = include_str!("../data/spec-2.8-vectors.json");
 
 /// The data file, with typed accessors that fail loudly on a missing or mistyped entry.
 struct Vectors(Value);

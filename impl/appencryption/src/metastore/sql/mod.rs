@@ -1,4 +1,5 @@
-//! The SQL metastore (spec §8.3): one table `encryption_key (id, created, key_record)` reached through `sqlx`.
+//! The SQL metastore (docs/compatibility.md#sql-metastore): one table `encryption_key (id, created, key_record)`
+//! reached through `sqlx`.
 //!
 //! # Driver: sqlx
 //!
@@ -38,10 +39,12 @@ use async_trait::async_trait;
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 
 use super::Metastore;
-use crate::timer::Timer;
-use crate::{EnvelopeKeyRecord, Error};
+use crate::error::Error;
+use crate::metrics::Timer;
+use crate::record::EnvelopeKeyRecord;
 
-/// The SQL dialects the metastore speaks: they differ in placeholder syntax (spec §8.3) and DDL.
+/// The SQL dialects the metastore speaks: they differ in placeholder syntax (docs/compatibility.md#sql-metastore)
+/// and DDL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Dialect {
@@ -61,7 +64,7 @@ const STORE_QUERY: &str = "INSERT INTO encryption_key (id, created, key_record) 
 const LOAD_LATEST_QUERY: &str =
     "SELECT key_record from encryption_key WHERE id = ? ORDER BY created DESC LIMIT 1";
 
-/// The documented schema of spec §8.3 (MySQL), made idempotent with `IF NOT EXISTS`.
+/// The documented schema of docs/compatibility.md#sql-metastore (MySQL), made idempotent with `IF NOT EXISTS`.
 const MYSQL_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS encryption_key (
   id          VARCHAR(255) NOT NULL,
   created     TIMESTAMP    NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -71,7 +74,7 @@ const MYSQL_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS encryption_key (
 )";
 
 /// The schema for PostgreSQL: the same columns; the `created` index is a separate statement. `created` is a
-/// `timestamp` (without time zone) holding UTC wall-clock time, as spec §8.3 recommends.
+/// `timestamp` (without time zone) holding UTC wall-clock time, as docs/compatibility.md#sql-metastore recommends.
 const POSTGRES_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS encryption_key (
   id          VARCHAR(255) NOT NULL,
   created     TIMESTAMP    NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -125,7 +128,8 @@ impl Dialect {
     }
 }
 
-/// The table name of spec §8.3, used unless [`SqlMetastore::with_table_name`] says otherwise.
+/// The table name of docs/compatibility.md#sql-metastore, used unless [`SqlMetastore::with_table_name`] says
+/// otherwise.
 pub const DEFAULT_TABLE_NAME: &str = "encryption_key";
 
 /// The longest table name accepted (PostgreSQL's identifier limit; MySQL allows 64).
@@ -277,17 +281,17 @@ macro_rules! driver_statements {
 }
 use driver_statements;
 
-/// A [`Metastore`] over a SQL database, compatible with Go's `SQLMetastore` (spec §8.3): same table, same query
-/// strings, same `key_record` JSON, `created` bound as a UTC timestamp with second precision.
+/// A [`Metastore`] over a SQL database, compatible with Go's `SQLMetastore` (docs/compatibility.md#sql-metastore):
+/// same table, same query strings, same `key_record` JSON, `created` bound as a UTC timestamp with second precision.
 ///
 /// [`store`](Metastore::store) answers `Ok(false)` for **any** failed insert (Go returns `(false, err)` and the
-/// envelope algorithm ignores the error, spec §3.4); the driver error is logged at debug level through `tracing`.
-/// Loads surface driver errors as [`Error::Metastore`] and undecodable `key_record` text as
-/// [`Error::UnmarshalKey`].
+/// envelope algorithm ignores the error, docs/compatibility.md#concurrent-key-creation); the driver error is logged
+/// at debug level through `tracing`. Loads surface driver errors as [`Error::Metastore`] and undecodable
+/// `key_record` text as [`Error::UnmarshalKey`].
 ///
 /// Each call records its duration (seconds) in the `metrics` histograms `ael.metastore.sql.load`,
-/// `ael.metastore.sql.loadlatest` and `ael.metastore.sql.store` (spec §7.3); without an installed recorder that is
-/// a no-op.
+/// `ael.metastore.sql.loadlatest` and `ael.metastore.sql.store` (docs/compatibility.md#metrics); without an
+/// installed recorder that is a no-op.
 ///
 /// Cloning is cheap and shares the connection pool.
 #[derive(Debug, Clone)]
@@ -332,11 +336,12 @@ impl SqlMetastore {
     /// options such as `?ssl-mode=required` go in the query string).
     ///
     /// The pool's connections run in UTC (sqlx sets `time_zone = '+00:00'` on every connection), because `created`
-    /// is bound as UTC wall-clock time in a `TIMESTAMP` column, as Go's driver writes it (spec §8.3). sqlx keeps
-    /// the server's `sql_mode` and adds to it; keep a strict mode (`STRICT_TRANS_TABLES`, MariaDB's and MySQL's
-    /// default) so an over-long id is an error, not a silent truncation. Key ids compare with the column's
-    /// collation: with a case-insensitive (`_ci`) or PAD SPACE collation, partitions whose names differ only in
-    /// case or trailing spaces share keys; `utf8mb4_bin` (MySQL 8: `utf8mb4_0900_bin`) avoids that.
+    /// is bound as UTC wall-clock time in a `TIMESTAMP` column, as Go's driver writes it
+    /// (docs/compatibility.md#sql-metastore). sqlx keeps the server's `sql_mode` and adds to it; keep a strict mode
+    /// (`STRICT_TRANS_TABLES`, MariaDB's and MySQL's default) so an over-long id is an error, not a silent
+    /// truncation. Key ids compare with the column's collation: with a case-insensitive (`_ci`) or PAD SPACE
+    /// collation, partitions whose names differ only in case or trailing spaces share keys; `utf8mb4_bin` (MySQL 8:
+    /// `utf8mb4_0900_bin`) avoids that.
     ///
     /// `created` must lie in what a MySQL `TIMESTAMP` holds (1970-01-01 00:00:01 to 2038-01-19 03:14:07 UTC);
     /// other values fail with [`Error::CreatedOutOfRange`] (a store answers `false`).
@@ -422,8 +427,8 @@ impl SqlMetastore {
     }
 }
 
-/// Convert unix seconds to a UTC wall-clock datetime, as Go's drivers bind `time.Unix(created, 0)` (spec §8.3).
-/// Fails for instants chrono cannot represent (beyond ±262 000 years).
+/// Convert unix seconds to a UTC wall-clock datetime, as Go's drivers bind `time.Unix(created, 0)`
+/// (docs/compatibility.md#sql-metastore). Fails for instants chrono cannot represent (beyond ±262 000 years).
 fn created_to_utc(created: i64) -> Result<chrono::NaiveDateTime, Error> {
     chrono::DateTime::from_timestamp(created, 0)
         .map(|t| t.naive_utc())
@@ -468,7 +473,8 @@ impl Metastore for SqlMetastore {
             Ok(()) => Ok(true),
             Err(error) => {
                 // Go: `error storing key: <id>, <created>: <err>`, returned beside `false` and ignored by the
-                // envelope algorithm, which treats every failed insert as a lost race (spec §3.4).
+                // envelope algorithm, which treats every failed insert as a lost race
+                // (docs/compatibility.md#concurrent-key-creation).
                 tracing::debug!(id, created, %error, "error storing key");
                 Ok(false)
             }

@@ -10,7 +10,7 @@ use appencryption::{DataRowRecord, EnvelopeKeyRecord, Error};
 use base64::Engine;
 use serde_json::Value;
 
-const CORPUS: &str = include_str!("data/go-1.26-encoding-json-corpus.jsonl");
+const CORPUS: &str = include_str!("../data/go-1.26-encoding-json-corpus.jsonl");
 
 /// Whether our result matches Go's verdict `{"err": class}` or `{"json": text}`.
 fn agrees(ours: Result<Vec<u8>, Error>, go: &Value) -> bool {

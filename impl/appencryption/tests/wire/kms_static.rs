@@ -1,5 +1,5 @@
-//! The static KMS (spec §9.2) through the public API: key-size validation, round trips, the §2.8 system-key vector
-//! and tamper detection.
+//! The static KMS (docs/compatibility.md#static-kms) through the public API: key-size validation, round trips, the
+//! docs/compatibility.md#test-vectors system-key vector and tamper detection.
 
 use std::sync::Arc;
 
@@ -7,7 +7,7 @@ use appencryption::{Error, KeyManagementService, StaticKms};
 use zeroize::Zeroizing;
 
 const MASTER_KEY: &str = "thisIsAStaticMasterKeyForTesting";
-/// Spec §2.8: `enc SK`, the SK `00..1f` encrypted under `MASTER_KEY` with nonce `a0..ab`.
+/// docs/compatibility.md#test-vectors: `enc SK`, the SK `00..1f` encrypted under `MASTER_KEY` with nonce `a0..ab`.
 const ENC_SK_HEX: &str = "f3771527ec040a80dc01ffb501bb852a8ac15d76eb8a429e207043d14a90eb2450ceecb1956eadfab74a6e8e1e2412c6a0a1a2a3a4a5a6a7a8a9aaab";
 
 fn sk() -> [u8; 32] {

@@ -1,4 +1,4 @@
-//! AWS KMS, multi-region (spec §9.3), over the AWS SDK for Rust.
+//! AWS KMS, multi-region (docs/compatibility.md#aws-kms), over the AWS SDK for Rust.
 //!
 //! A system key is sealed under a fresh 256-bit data key from `GenerateDataKey` in the first region that answers
 //! (preferred region first); the data key is then wrapped by every configured region's KMS key, so any one region
@@ -9,11 +9,13 @@
 //!  "kmsKeks":[{"region":"us-west-2","arn":"arn:aws:kms:…","encryptedKek":"<b64 KMS ciphertext blob>"}, …]}
 //! ```
 //!
-//! byte-compatible with Go's `kms.NewAWS` (v1 and v2 plugins). One deliberate difference (quirk Q8): when no region
-//! could wrap the data key, Go still returns an envelope with no KEKs, which makes the system key (and everything
-//! under it) undecryptable forever; here `encrypt_key` fails, so nothing is written to the metastore.
+//! byte-compatible with Go's `kms.NewAWS` (v1 and v2 plugins). One deliberate difference
+//! (docs/compatibility.md#q8-aws-kms-with-no-kek): when no region could wrap the data key, Go still returns an
+//! envelope with no KEKs, which makes the system key (and everything under it) undecryptable forever; here
+//! `encrypt_key` fails, so nothing is written to the metastore.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,10 +31,15 @@ use serde::Serialize;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::KeyManagementService;
-use crate::Error;
 use crate::crypto::{AeadBackend, AesGcmBackend, KEY_LEN};
+use crate::error::Error;
+use crate::metrics::Timer;
 use crate::rng::{OsRandom, SecureRandom};
-use crate::timer::Timer;
+
+/// How long one region's KMS call may take before that region is skipped: 3 seconds. Short enough that an
+/// encrypt with two regions (`GenerateDataKey` failing over once, then the wraps in parallel) finishes well within
+/// the factory's default backend deadline of 10 s.
+pub const DEFAULT_REGION_DEADLINE: Duration = Duration::from_secs(3);
 
 /// A data key from `GenerateDataKey`: the plaintext (wiped on drop), the ciphertext blob, and the key id KMS
 /// reports (a full key ARN).
@@ -116,7 +123,7 @@ struct Regional {
     client: Box<dyn RegionClient>,
 }
 
-/// A [`KeyManagementService`] over AWS KMS in one or more regions (spec §9.3). Build it with
+/// A [`KeyManagementService`] over AWS KMS in one or more regions (docs/compatibility.md#aws-kms). Build it with
 /// [`AwsKms::builder`]:
 ///
 /// ```no_run
@@ -138,8 +145,14 @@ struct Regional {
 /// fails costs latency, not availability, as long as another region answers: `encrypt_key` needs one region to
 /// generate the data key and at least one to wrap it; `decrypt_key` needs one region holding a KEK to unwrap it.
 ///
-/// Metrics (spec §7.3): `ael.kms.aws.generatedatakey.<region>` per `GenerateDataKey` attempt,
-/// `ael.kms.aws.encryptkey` per regional `Encrypt`, `ael.kms.aws.decryptkey` per regional `Decrypt`.
+/// Each regional call has its own deadline ([`AwsKmsBuilder::region_deadline`], default
+/// [`DEFAULT_REGION_DEADLINE`]): a region that misses it counts as failed for that call (logged at `warn` and
+/// counted), so the slowest region cannot hold an encrypt hostage: it is left out of the envelope, and the
+/// `GenerateDataKey` and `Decrypt` attempts move on to the next region.
+///
+/// Metrics (docs/compatibility.md#metrics): `ael.kms.aws.generatedatakey.<region>` per `GenerateDataKey` attempt,
+/// `ael.kms.aws.encryptkey` per regional `Encrypt`, `ael.kms.aws.decryptkey` per regional `Decrypt`; the counter
+/// `ael.kms.aws.region_deadline_exceeded{region, operation}` per missed regional deadline.
 ///
 /// The plaintext data keys returned by KMS are wiped as soon as they are used; copies the SDK's HTTP and JSON
 /// layers made while receiving them are outside this crate's reach.
@@ -147,6 +160,7 @@ pub struct AwsKms {
     regions: Vec<Regional>,
     aead: AesGcmBackend,
     rng: Arc<dyn SecureRandom>,
+    region_deadline: Duration,
 }
 
 impl std::fmt::Debug for AwsKms {
@@ -170,6 +184,7 @@ pub struct AwsKmsBuilder {
     region_endpoints: HashMap<String, String>,
     sdk_config: Option<SdkConfig>,
     timeout: Option<Duration>,
+    region_deadline: Duration,
     rng: Arc<dyn SecureRandom>,
 }
 
@@ -181,6 +196,7 @@ impl std::fmt::Debug for AwsKmsBuilder {
             .field("endpoint", &self.endpoint)
             .field("region_endpoints", &self.region_endpoints)
             .field("timeout", &self.timeout)
+            .field("region_deadline", &self.region_deadline)
             .finish_non_exhaustive()
     }
 }
@@ -202,6 +218,7 @@ impl AwsKms {
             region_endpoints: HashMap::new(),
             sdk_config: None,
             timeout: None,
+            region_deadline: DEFAULT_REGION_DEADLINE,
             rng: Arc::new(OsRandom),
         }
     }
@@ -227,6 +244,34 @@ impl AwsKms {
                 .collect(),
             aead: AesGcmBackend,
             rng,
+            region_deadline: DEFAULT_REGION_DEADLINE,
+        }
+    }
+
+    /// `call` to `regional`, or an error naming the deadline if the region has not answered within it (logged and
+    /// counted).
+    async fn regional_call<T>(
+        &self,
+        regional: &Regional,
+        operation: &'static str,
+        call: impl Future<Output = Result<T, String>>,
+    ) -> Result<T, String> {
+        match crate::deadline::race(self.region_deadline, call)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            Some(result) => result,
+            None => {
+                tracing::warn!(region = %regional.region, operation, deadline = ?self.region_deadline,
+                    "AWS KMS region missed its deadline; leaving it out of this call");
+                metrics::counter!("ael.kms.aws.region_deadline_exceeded",
+                    "region" => regional.region.clone(), "operation" => operation)
+                .increment(1);
+                Err(format!(
+                    "{operation} did not answer within the region deadline of {:?}",
+                    self.region_deadline
+                ))
+            }
         }
     }
 }
@@ -268,6 +313,16 @@ impl AwsKmsBuilder {
         self
     }
 
+    /// How long one region's KMS call may take before that region is skipped for the call (default
+    /// [`DEFAULT_REGION_DEADLINE`]). Keep it below the factory's `CryptoPolicy::backend_call_deadline` divided by
+    /// the number of regions, or a failing-over encrypt can hit the factory's deadline first.
+    ///
+    /// Errors at [`build`](Self::build) if zero.
+    pub fn region_deadline(mut self, deadline: Duration) -> Self {
+        self.region_deadline = deadline;
+        self
+    }
+
     /// The random source for the AES-GCM nonces sealing system keys.
     pub fn rng(mut self, rng: Arc<dyn SecureRandom>) -> Self {
         self.rng = rng;
@@ -283,6 +338,9 @@ impl AwsKmsBuilder {
         let invalid = |what: String| Err(Error::InvalidConfiguration(format!("AWS KMS: {what}")));
         if self.arns.is_empty() {
             return invalid("no region → key ARN configured".to_owned());
+        }
+        if self.region_deadline.is_zero() {
+            return invalid("the region deadline is zero; give it a positive duration".to_owned());
         }
         let preferred = match (&self.preferred, self.arns.len()) {
             (Some(p), _) if !self.arns.contains_key(p) => {
@@ -329,6 +387,7 @@ impl AwsKmsBuilder {
             regions,
             aead: AesGcmBackend,
             rng: self.rng,
+            region_deadline: self.region_deadline,
         })
     }
 }
@@ -395,7 +454,8 @@ impl Envelope {
         let encrypted_key = base64_field(&object, "encryptedKey")?;
         let mut keks = HashMap::new();
         match field(&object, "kmsKeks") {
-            // Go v2 writes `null` for an empty list (quirk Q8); such an envelope simply has no KEK.
+            // Go v2 writes `null` for an empty list (docs/compatibility.md#q8-aws-kms-with-no-kek); such an envelope
+            // simply has no KEK.
             None | Some(serde_json::Value::Null) => {}
             Some(serde_json::Value::Array(entries)) => {
                 for entry in entries {
@@ -422,6 +482,12 @@ impl Envelope {
     }
 }
 
+/// Parse an envelope and drop it: the fuzzing entry point (feature `fuzzing`, `crate::fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub(crate) fn parse_envelope_for_fuzzing(bytes: &[u8]) -> Result<(), Error> {
+    Envelope::parse(bytes).map(drop)
+}
+
 /// `region: error` lines joined for an all-regions error.
 fn details(errors: &[(&str, String)]) -> String {
     errors
@@ -439,7 +505,8 @@ impl KeyManagementService for AwsKms {
         let mut generated = None;
         for regional in &self.regions {
             let _timer = Timer::start(format!("ael.kms.aws.generatedatakey.{}", regional.region));
-            match regional.client.generate_data_key(&regional.arn).await {
+            let call = regional.client.generate_data_key(&regional.arn);
+            match self.regional_call(regional, "GenerateDataKey", call).await {
                 Ok(data_key) if data_key.plaintext.len() == KEY_LEN => {
                     generated = Some(data_key);
                     break;
@@ -476,12 +543,10 @@ impl KeyManagementService for AwsKms {
                     return (regional, Ok(data_key.ciphertext.clone()));
                 }
                 let _timer = Timer::start("ael.kms.aws.encryptkey");
+                let call = regional.client.encrypt(&regional.arn, &data_key.plaintext);
                 (
                     regional,
-                    regional
-                        .client
-                        .encrypt(&regional.arn, &data_key.plaintext)
-                        .await,
+                    self.regional_call(regional, "Encrypt", call).await,
                 )
             }
         });
@@ -502,7 +567,7 @@ impl KeyManagementService for AwsKms {
         }
         drop(data_key); // wipes the plaintext data key
         if keks.is_empty() {
-            // Quirk Q8, fixed: an envelope without KEKs could never be decrypted.
+            // docs/compatibility.md#q8-aws-kms-with-no-kek, fixed: an envelope without KEKs could never be decrypted.
             return Err(Error::KmsNoRegionalKek {
                 details: details(&errors),
             });
@@ -523,7 +588,8 @@ impl KeyManagementService for AwsKms {
             };
             let data_key = {
                 let _timer = Timer::start("ael.kms.aws.decryptkey");
-                regional.client.decrypt(&regional.arn, kek).await
+                let call = regional.client.decrypt(&regional.arn, kek);
+                self.regional_call(regional, "Decrypt", call).await
             };
             let outcome = data_key.and_then(|data_key| {
                 self.aead

@@ -1,0 +1,160 @@
+//! The `ring` backend (cargo feature `ring`): BoringSSL's AES-GCM assembly. ring does not wipe its key schedules,
+//! so this backend keeps each one in a [`securememory::Wiped`], which zeroes it when it is dropped.
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};
+use securememory::Wiped;
+
+use super::one_shot::{self, OneShotPath};
+use super::{AEAD_OVERHEAD, AeadBackend, AesGcmBackend, Error, NONCE_LEN, TAG_LEN, sealed};
+
+/// AES-256-GCM from `ring` (BoringSSL's assembly). Enabled by the `ring` cargo feature; byte-identical to
+/// [`AesGcmBackend`].
+///
+/// Cached ciphers (the system and intermediate keys in [`KeyMode::CachedCipher`](crate::KeyMode::CachedCipher)
+/// and [`KeyMode::SecretCachedCipher`](crate::KeyMode::SecretCachedCipher)), and the per-call ciphers of the other
+/// modes, are ring's. A one-shot key (the data-row key) seals or opens by ring or by [`AesGcmBackend`], whichever
+/// this CPU runs faster at that payload length: the choice is made once per process by a short calibration (see
+/// [`crypto_path`](crate::crypto_path), which reports it). Every key schedule either route builds is wiped when it
+/// is dropped.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RingBackend;
+
+/// `ring`'s expanded key (`LessSafeKey`, which allows a caller-chosen nonce), held in a [`Wiped`]: its round keys
+/// and GHASH key are zeroed when it is dropped (ring itself leaves them in freed memory).
+///
+/// What is wiped is the cipher where it is dropped. ring builds the key schedule in its own frames and returns it
+/// by value, so copies of it can remain on that thread's stack below the caller's frame, where safe Rust cannot
+/// reach them, until later calls overwrite them; the same holds for any returned Rust value, `aes-gcm`'s included.
+pub struct RingCipher(Wiped<LessSafeKey>);
+
+impl std::fmt::Debug for RingCipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RingCipher(<redacted>)")
+    }
+}
+
+/// ring's cipher for `key` (ring rejects any length but 32). Inlined into each caller so that the 544-byte key is
+/// built in the frame that uses it rather than moved out of a returned `Result`.
+#[inline(always)]
+fn ring_cipher(key: &[u8]) -> Result<RingCipher, Error> {
+    match UnboundKey::new(&AES_256_GCM, key) {
+        Ok(k) => Ok(RingCipher(Wiped::new(LessSafeKey::new(k)))),
+        Err(_) => Err(Error::InvalidAeadKeySize { len: key.len() }),
+    }
+}
+
+/// ring's own one-shot seal: build the cipher in this frame, seal, wipe it.
+pub(super) fn seal_once_ring(
+    key: &[u8],
+    nonce: &[u8; NONCE_LEN],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let cipher = ring_cipher(key)?;
+    RingBackend.seal_into(&cipher, nonce, plaintext, out)
+}
+
+/// ring's own one-shot open: build the cipher in this frame, open, wipe it.
+pub(super) fn open_once_ring(key: &[u8], blob: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+    let cipher = ring_cipher(key)?;
+    RingBackend.open_into(&cipher, blob, out)
+}
+
+/// Seal under a one-shot key by `path`, whatever the calibration chose (the backend's `seal_once` passes its
+/// choice; the benches time each route).
+#[inline]
+pub(crate) fn seal_once_via(
+    path: OneShotPath,
+    key: &[u8],
+    nonce: &[u8; NONCE_LEN],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    match path {
+        OneShotPath::AesGcm => AesGcmBackend.seal_once(key, nonce, plaintext, out),
+        OneShotPath::Ring => seal_once_ring(key, nonce, plaintext, out),
+    }
+}
+
+/// As [`seal_once_via`], opening.
+#[inline]
+pub(crate) fn open_once_via(
+    path: OneShotPath,
+    key: &[u8],
+    blob: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    match path {
+        OneShotPath::AesGcm => AesGcmBackend.open_once(key, blob, out),
+        OneShotPath::Ring => open_once_ring(key, blob, out),
+    }
+}
+
+impl sealed::Sealed for RingBackend {}
+
+impl AeadBackend for RingBackend {
+    type Cipher = RingCipher;
+
+    fn name(&self) -> &'static str {
+        "ring"
+    }
+
+    /// Runs the one-shot calibration now (once per process), so that the first encrypt does not pay for it.
+    fn prepare(&self) {
+        one_shot::calibrated();
+    }
+
+    fn cipher(&self, key: &[u8]) -> Result<RingCipher, Error> {
+        ring_cipher(key)
+    }
+
+    fn seal_in_place(
+        &self,
+        cipher: &RingCipher,
+        nonce: &[u8; NONCE_LEN],
+        in_out: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Error> {
+        let nonce = Nonce::assume_unique_for_key(*nonce);
+        let tag = cipher
+            .0
+            .seal_in_place_separate_tag(nonce, Aad::empty(), in_out)
+            // ring fails only beyond GCM's length limit.
+            .map_err(|_| Error::PlaintextTooLarge)?;
+        <[u8; TAG_LEN]>::try_from(tag.as_ref()).map_err(|_| Error::PlaintextTooLarge)
+    }
+
+    fn open_in_place(
+        &self,
+        cipher: &RingCipher,
+        nonce: &[u8; NONCE_LEN],
+        in_out: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), Error> {
+        let nonce = Nonce::assume_unique_for_key(*nonce);
+        cipher
+            .0
+            .open_in_place_separate_tag(nonce, Aad::empty(), Tag::from(*tag), in_out, 0..)
+            .map(|_| ())
+            .map_err(|_| Error::DecryptionFailed)
+    }
+
+    /// By ring or [`AesGcmBackend`], as the calibration chose for this payload length.
+    fn seal_once(
+        &self,
+        key: &[u8],
+        nonce: &[u8; NONCE_LEN],
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        let path = one_shot::calibrated().seal.path(plaintext.len());
+        seal_once_via(path, key, nonce, plaintext, out)
+    }
+
+    /// As [`seal_once`](Self::seal_once), by the payload length the blob holds.
+    fn open_once(&self, key: &[u8], blob: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
+        let path = one_shot::calibrated()
+            .open
+            .path(blob.len().saturating_sub(AEAD_OVERHEAD));
+        open_once_via(path, key, blob, out)
+    }
+}
