@@ -3,8 +3,8 @@ module asherahlab/go-baseline
 go 1.25.0
 
 require (
-	// The MySQL driver of upstream's integration tests and cross-language suite (spec §14), for the interop CLI's
-	// mysql: metastore.
+	// The MySQL driver of upstream's integration tests and cross-language suite
+	// (docs/compatibility.md#go-module-versions), for the interop CLI's mysql: metastore.
 	github.com/go-sql-driver/mysql v1.9.3
 	github.com/godaddy/asherah/go/appencryption v0.9.0
 	github.com/godaddy/asherah/go/securememory v0.1.7

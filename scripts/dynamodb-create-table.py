@@ -1,4 +1,4 @@
-"""Create the Asherah DynamoDB metastore table (spec §8.4) if it does not exist.
+"""Create the Asherah DynamoDB metastore table (docs/compatibility.md#dynamodb-metastore) if it does not exist.
 
     python3 scripts/dynamodb-create-table.py [PORT_OR_ENDPOINT [REGION [TABLE]]]
 

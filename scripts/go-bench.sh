@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Run the Go side of the lab natively (architecture decision 9, spec §11.1): upstream's OWN securememory and
-# appencryption-internal benchmarks straight from the module cache (pinned in go-baseline/go.mod; the reference
-# column), then our mirrors (go-baseline/{securememory,keycache,integration,payload}, upstream's names). No -race; -benchmem;
-# GOMAXPROCS = number of CPUs (RunParallel uses that many goroutines). Raw `go test` output goes to
-# reports/results/go-bench-<UTC date>.txt.
+# Run the Go side of the lab natively (docs/architecture.md#fair-comparison-with-go,
+# docs/compatibility.md#go-benchmarks-mirrored): upstream's OWN securememory and appencryption-internal benchmarks
+# straight from the module cache (pinned in go-baseline/go.mod; the reference column), then our mirrors
+# (go-baseline/{securememory,keycache,integration,payload}, upstream's names). No -race; -benchmem; GOMAXPROCS =
+# number of CPUs (RunParallel uses that many goroutines). Raw `go test` output goes to reports/results/go-bench-<UTC
+# date>.txt.
 #
 # Environment:
 #   COUNT=5        runs of each benchmark (-count)

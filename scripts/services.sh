@@ -119,9 +119,9 @@ mysql_start() {
         fi
         # The server runs as root (it has no other user that can enter the services dir); it listens on
         # 127.0.0.1 and a socket in the services dir only. UTC session zone: `created` is bound as UTC wall-clock
-        # time (spec §8.3). utf8mb4 with a binary, NO PAD collation: key ids compare byte for byte, so partitions
-        # differing only in case or trailing spaces stay distinct (a `_ci` or PAD SPACE collation would merge
-        # their keys under one primary key).
+        # time (docs/compatibility.md#sql-metastore). utf8mb4 with a binary, NO PAD collation: key ids compare byte
+        # for byte, so partitions differing only in case or trailing spaces stay distinct (a `_ci` or PAD SPACE
+        # collation would merge their keys under one primary key).
         setsid mariadbd --no-defaults --user=root --datadir="$MYSQL_DIR/data" \
             --socket="$MYSQL_DIR/mysqld.sock" --pid-file="$(mysql_pidfile)" \
             --bind-address=127.0.0.1 --port="$MYSQL_PORT" --skip-name-resolve \
@@ -262,7 +262,8 @@ aws_start() {
         wait_for "aws (moto)" 60 moto_ready
         log "aws (moto) started (pid $(live_pid "$(moto_pidfile)"), port $MOTO_PORT)"
     fi
-    # The default DynamoDB table of spec §8.4 (tests create their own tables beside it).
+    # The default DynamoDB table of docs/compatibility.md#dynamodb-metastore (tests create their own tables beside
+    # it).
     AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "$MOTO_DIR/venv/bin/python" - "$MOTO_PORT" \
         "$AWS_TEST_REGION" <scripts/dynamodb-create-table.py
 }

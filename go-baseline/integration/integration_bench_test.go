@@ -1,9 +1,9 @@
 package integration
 
-// Mirrors of the upstream integration benchmarks one-to-one (spec §11.3): same names, same constants, same work
-// inside the timed loop, through the pinned appencryption v0.9.0 public API. (The payload-size series lives in
-// ../payload.) Every benchmark checks one full round trip before b.ResetTimer, so a broken setup fails instead of
-// timing an error path.
+// Mirrors of the upstream integration benchmarks one-to-one (docs/compatibility.md#go-benchmarks-mirrored): same
+// names, same constants, same work inside the timed loop, through the pinned appencryption v0.9.0 public API. (The
+// payload-size series lives in ../payload.) Every benchmark checks one full round trip before b.ResetTimer, so a
+// broken setup fails instead of timing an error path.
 
 import (
 	"bytes"

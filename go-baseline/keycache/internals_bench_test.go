@@ -1,8 +1,8 @@
 package keycache
 
-// Public-path mirrors of the two appencryption-internal benchmarks of spec §11.3 whose packages are `internal` to
-// upstream's module (github.com/godaddy/asherah/go/appencryption/internal and …/pkg/cache/internal), so no other
-// module can import them.
+// Public-path mirrors of the two appencryption-internal benchmarks of docs/compatibility.md#go-benchmarks-mirrored
+// whose packages are `internal` to upstream's module (github.com/godaddy/asherah/go/appencryption/internal and
+// …/pkg/cache/internal), so no other module can import them.
 
 import (
 	"testing"

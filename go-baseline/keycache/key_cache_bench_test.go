@@ -1,10 +1,11 @@
 package keycache
 
-// Public-path mirrors of upstream's key-cache benchmarks (appencryption@v0.9.0 key_cache_benchmark_test.go, spec
-// §11.3). Upstream's benchmarks call the unexported keyCache directly (newKeyCache, GetOrLoad, GetOrLoadLatest with
-// a loader closure, c.keys.Set to plant entries); none of that is reachable from another module. A session reaches
-// the same cache only through Decrypt (IK GetOrLoad of the record's parent key) and Encrypt (IK GetOrLoadLatest),
-// so each mirror drives the cache state upstream sets up through a session and times the session call:
+// Public-path mirrors of upstream's key-cache benchmarks (appencryption@v0.9.0 key_cache_benchmark_test.go,
+// docs/compatibility.md#go-benchmarks-mirrored). Upstream's benchmarks call the unexported keyCache directly
+// (newKeyCache, GetOrLoad, GetOrLoadLatest with a loader closure, c.keys.Set to plant entries); none of that is
+// reachable from another module. A session reaches the same cache only through Decrypt (IK GetOrLoad of the record's
+// parent key) and Encrypt (IK GetOrLoadLatest), so each mirror drives the cache state upstream sets up through a
+// session and times the session call:
 //
 //   - one factory with a shared IK cache (WithSharedIntermediateKeyCache): one keyCache for every session, with the
 //     default policy's "simple" engine (unbounded map, 60 min revoke check, 90 day expiry), as upstream's `c`;
@@ -149,7 +150,8 @@ func expectCount(b *testing.B, what string, got, want int64) {
 }
 
 // uniqueIKRecord returns a DataRowRecord whose parent IK id is `_IK_TestKey_service_product-<n>`: accepted by a
-// suffixed TestKey session (prefix rule of spec §6) and absent from the cache, so Decrypt loads it.
+// suffixed TestKey session (prefix rule of docs/compatibility.md#partitions-and-region-suffixes) and absent from the
+// cache, so Decrypt loads it.
 func uniqueIKRecord(n int64, created int64) *appencryption.DataRowRecord {
 	return &appencryption.DataRowRecord{
 		Key: &appencryption.EnvelopeKeyRecord{

@@ -129,8 +129,9 @@ type countingMetastore struct {
 	*persistence.MemoryMetastore
 
 	// suffix, when non-empty, is returned by GetRegionSuffix: the factory then builds suffixed partitions, whose
-	// sessions accept any IK id that starts with the unsuffixed IK id (spec §6). The unique-key mirrors use that
-	// to send one session's decrypts to many distinct IK ids.
+	// sessions accept any IK id that starts with the unsuffixed IK id
+	// (docs/compatibility.md#partitions-and-region-suffixes). The unique-key mirrors use that to send one session's
+	// decrypts to many distinct IK ids.
 	suffix string
 	// synthesizeIK, when set, answers Load of an absent `_IK_…` id with a record made from the template (its id
 	// and created replaced): many distinct IKs without storing them first.

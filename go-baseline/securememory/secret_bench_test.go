@@ -1,8 +1,9 @@
 package securememory
 
 // Mirrors of github.com/godaddy/asherah/go/securememory@v0.1.7 {protectedmemory,memguard}/secret_benchmark_test.go
-// and secret_race_test.go (spec §11.2), written against the public API. Each benchmark shares one secret holding
-// the 32-byte value below between RunParallel goroutines (GOMAXPROCS of them), exactly as upstream does.
+// and secret_race_test.go (docs/compatibility.md#go-benchmarks-mirrored), written against the public API. Each
+// benchmark shares one secret holding the 32-byte value below between RunParallel goroutines (GOMAXPROCS of them),
+// exactly as upstream does.
 
 import (
 	"bytes"

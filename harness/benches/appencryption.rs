@@ -1,5 +1,6 @@
-//! Session-level benches: Go's integration benchmarks one to one (spec §11.3), the hot paths by key mode and
-//! payload size, and session construction. Naming: group = operation, function = variant, parameter = size.
+//! Session-level benches: Go's integration benchmarks one to one (docs/compatibility.md#go-benchmarks-mirrored), the
+//! hot paths by key mode and payload size, and session construction. Naming: group = operation, function = variant,
+//! parameter = size.
 //!
 //! **Integration** (`go/appencryption/integrationtest/integration_benchmark_test.go`, mirrored in
 //! `go-baseline/integration`):
@@ -36,7 +37,7 @@
 //! * `hot_{encrypt,decrypt,encrypt_json,decrypt_json}_ring/<mode>/<size>`: the same with `RingBackend` (only with
 //!   the lab's `ring` feature);
 //!
-//! with `<mode>` ∈ `protected_drk`, `stack_drk`, `cached_cipher` ([`KeyMode`]) and `<size>` ∈ 64, 1024, 16384
+//! with `<mode>` ∈ `protected_drk`, `stack_drk`, `cached_cipher`, `secret_cached_cipher` ([`KeyMode`]) and `<size>` ∈ 64, 1024, 16384
 //! bytes of payload (`Throughput::Bytes`). After timing, the metastore counters must still be unchanged.
 //!
 //! **Partition**: `partition/build_session`: `factory.get_session` + drop on a warm factory (no session cache).
@@ -58,10 +59,11 @@ use lab::zipf::{GoRand, INTEGRATION_IMAX, INTEGRATION_S, INTEGRATION_V, Zipf};
 const PAYLOAD_SIZE: usize = 100;
 
 const HOT_SIZES: [usize; 3] = [64, 1024, 16384];
-const MODES: [(&str, KeyMode); 3] = [
+const MODES: [(&str, KeyMode); 4] = [
     ("protected_drk", KeyMode::ProtectedDataRowKey),
     ("stack_drk", KeyMode::StackDataRowKey),
     ("cached_cipher", KeyMode::CachedCipher),
+    ("secret_cached_cipher", KeyMode::SecretCachedCipher),
 ];
 
 /// Go's package-global `sharedMetastore`.

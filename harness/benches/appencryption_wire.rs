@@ -9,8 +9,11 @@
 //!   key) and a reused output buffer; the nonce is fixed because the RNG is not what is measured here.
 //! * `aead/key_setup/<backend>` — building the cipher from 32 key bytes: the extra cost per call when key bytes
 //!   are only exposed inside a closure.
-//! * `aead/one_shot_seal/<backend>/{seal_once,cipher_then_seal}/<size>` — sealing one payload under a fresh key
-//!   (a data-row key) by the backend's one-shot route, and by building its cipher first.
+//! * `aead/one_shot_seal/<path>/<size>`, `aead/one_shot_open/<path>/<size>` — sealing (opening) one payload under a
+//!   key used once (a data-row key: key set-up, seal, wipe) by each route `RingBackend` chooses between at run time:
+//!   `aes-gcm` and `ring` (the latter with `--features ring`), and `chosen`, `RingBackend`'s own `seal_once`/
+//!   `open_once`, i.e. whichever route this process's calibration picked for that size (`appencryption::crypto_path`,
+//!   printed to stderr). A regression of either route shows in its own row.
 //!
 //! Backends: `aes-gcm` always, `ring` with `--features ring`. Every bench verifies a round trip before timing.
 
@@ -224,47 +227,78 @@ fn aead_backend<B: AeadBackend>(c: &mut Criterion, backend: &B) {
         b.iter(|| backend.cipher(black_box(&KEY)).expect("key"));
     });
     setup.finish();
-
-    // A data-row key seals one payload: `seal_once` (the backend's own one-shot route) against building the
-    // backend's cipher and sealing with it. For ring the two differ up to RING_ONE_SHOT_VIA_AES_GCM_MAX.
-    let mut once = c.benchmark_group("aead/one_shot_seal");
-    for size in ONE_SHOT_SIZES {
-        let payload: Vec<u8> = (0..size).map(|i| i as u8).collect();
-        let mut out = Vec::with_capacity(size + 28);
-        once.throughput(Throughput::Bytes(size as u64));
-        once.bench_with_input(
-            BenchmarkId::new(format!("{name}/seal_once"), size),
-            &payload,
-            |b, p| {
-                b.iter(|| {
-                    out.clear();
-                    backend
-                        .seal_once(black_box(&KEY), &NONCE, black_box(p), &mut out)
-                        .expect("seal");
-                    black_box(out.len())
-                });
-            },
-        );
-        once.bench_with_input(
-            BenchmarkId::new(format!("{name}/cipher_then_seal"), size),
-            &payload,
-            |b, p| {
-                b.iter(|| {
-                    out.clear();
-                    let cipher = backend.cipher(black_box(&KEY)).expect("key");
-                    backend
-                        .seal_into(&cipher, &NONCE, black_box(p), &mut out)
-                        .expect("seal");
-                    black_box(out.len())
-                });
-            },
-        );
-    }
-    once.finish();
 }
 
-/// Payload sizes around ring's one-shot threshold.
-const ONE_SHOT_SIZES: [usize; 5] = [64, 128, 192, 256, 1024];
+/// Payload sizes around the routes' crossover on the CPUs measured so far (32: a data-row key wrapped per call).
+const ONE_SHOT_SIZES: [usize; 5] = [32, 64, 128, 256, 1024];
+
+/// One seal (or open) under a one-shot key, by one route.
+type OneShot = fn(&[u8], &mut Vec<u8>) -> Result<(), appencryption::Error>;
+
+/// The one-shot routes benched: `(path name, seal, open)`.
+fn one_shot_routes() -> Vec<(&'static str, OneShot, OneShot)> {
+    let mut routes: Vec<(&'static str, OneShot, OneShot)> = vec![(
+        "aes-gcm",
+        |p, out| AesGcmBackend.seal_once(&KEY, &NONCE, p, out),
+        |b, out| AesGcmBackend.open_once(&KEY, b, out),
+    )];
+    #[cfg(feature = "ring")]
+    {
+        use appencryption::OneShotPath;
+        use appencryption::bench_support::{ring_open_once_via, ring_seal_once_via};
+        routes.push((
+            "ring",
+            |p, out| ring_seal_once_via(OneShotPath::Ring, &KEY, &NONCE, p, out),
+            |b, out| ring_open_once_via(OneShotPath::Ring, &KEY, b, out),
+        ));
+        routes.push((
+            "chosen",
+            |p, out| appencryption::RingBackend.seal_once(&KEY, &NONCE, p, out),
+            |b, out| appencryption::RingBackend.open_once(&KEY, b, out),
+        ));
+    }
+    routes
+}
+
+/// `aead/one_shot_seal/<path>/<size>` and `aead/one_shot_open/<path>/<size>`.
+fn one_shot(c: &mut Criterion) {
+    eprintln!("crypto path: {}", appencryption::crypto_path());
+    let routes = one_shot_routes();
+    for (group_name, opening) in [("aead/one_shot_seal", false), ("aead/one_shot_open", true)] {
+        let mut group = c.benchmark_group(group_name);
+        for size in ONE_SHOT_SIZES {
+            let payload: Vec<u8> = (0..size).map(|i| i as u8).collect();
+            let mut blob = Vec::new();
+            AesGcmBackend
+                .seal_once(&KEY, &NONCE, &payload, &mut blob)
+                .expect("seal");
+            let mut out = Vec::with_capacity(size + 28);
+            group.throughput(Throughput::Bytes(size as u64));
+            for &(path, seal, open) in &routes {
+                // Every route seals to the same bytes and opens them.
+                out.clear();
+                seal(&payload, &mut out).expect("seal");
+                assert_eq!(out, blob, "{path} seals as aes-gcm does");
+                out.clear();
+                open(&blob, &mut out).expect("open");
+                assert_eq!(out, payload, "{path} opens");
+                let (op, input) = if opening {
+                    (open, &blob)
+                } else {
+                    (seal, &payload)
+                };
+                group.bench_with_input(BenchmarkId::new(path, size), input, |b, input| {
+                    b.iter(|| {
+                        out.clear();
+                        op(black_box(input), &mut out).expect("one-shot");
+                        black_box(out.len())
+                    });
+                });
+            }
+        }
+        group.finish();
+    }
+}
 
 fn aead(c: &mut Criterion) {
     // Both backends must produce identical bytes before either is timed.
@@ -308,5 +342,12 @@ fn rng(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, drr_json_serialize, drr_json_parse, aead, rng);
+criterion_group!(
+    benches,
+    drr_json_serialize,
+    drr_json_parse,
+    aead,
+    one_shot,
+    rng
+);
 criterion_main!(benches);

@@ -1,7 +1,8 @@
 //! Cache engine benches.
 //!
-//! * `count_min_sketch/reset` ↔ Go `BenchmarkCountMinSketchReset` (`pkg/cache/internal`, spec §11.3): a sketch of
-//!   width 32767 (`1<<15 − 1`, i.e. 8192 words); each op is `add(0xCAFECAFECAFECAFE)` then `reset()`.
+//! * `count_min_sketch/reset` ↔ Go `BenchmarkCountMinSketchReset` (`pkg/cache/internal`,
+//!   docs/compatibility.md#go-benchmarks-mirrored): a sketch of width 32767 (`1<<15 − 1`, i.e. 8192 words); each op
+//!   is `add(0xCAFECAFECAFECAFE)` then `reset()`.
 //! * `bounded_cache/get_hit/<policy>/1000`: a hit in a full cache of capacity 1000 (`u64` keys cycling over all 1000).
 //! * `bounded_cache/set_evict/<policy>/1000`: a `set` of a never-seen key into a full cache, i.e. one eviction per op.
 //!

@@ -14,6 +14,14 @@
 //! | `drr_serialize_1024` | [`REPS`] × `DataRowRecord::to_json` of a 1 KiB-payload record | parses back to the record |
 //! | `drr_parse_1024` | [`REPS`] × `DataRowRecord::from_json` of that record's JSON | equals the record |
 //!
+//! With the lab's `ring` feature (not part of the gate, which builds with `icount` alone), a second group counts the
+//! ring backend's hot paths, so the two one-shot routes and the cached-cipher modes can be compared:
+//!
+//! | scenario | measured region |
+//! |---|---|
+//! | `ring_one_shot_{seal,open}_64_{aes_gcm,ring}` | [`REPS`] × sealing (opening) 64 bytes under a one-shot key by that route |
+//! | `ring_hot_{encrypt,decrypt}_warm_64_{cached_cipher,secret_cached_cipher}` | as `hot_*_warm_64`, on `RingBackend` in that key mode (the one-shot route is the one this process's calibration chose, printed by the setup) |
+//!
 //! Per-op cost = count / [`REPS`]; the repetition makes one-off costs vanish in the average. Everything else —
 //! factory, KMS, warm-up round trip, sessions, records — is built in the `setup` function and checked in the
 //! `teardown` function, neither of which is counted. Derandomised: the factory and the static KMS draw from
@@ -28,15 +36,12 @@
     reason = "gungraun's macros generate undocumented public items"
 )]
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use appencryption::CryptoPolicy;
-use appencryption::bench_support::{BenchKey, BenchKeyCache};
+use appencryption::bench_support::{BenchKey, BenchKeyCache, ready_now};
 use appencryption::{
     Clock, DataRowRecord, InMemoryMetastore, KeyManagementService, Metastore, MetastoreStats,
     SecureRandom, SeededRandom, Session, SessionFactory, StaticKms,
@@ -225,14 +230,6 @@ fn secret_access_protected_32(secret: Secret) -> Secret {
     secret
 }
 
-/// Poll a future that must complete on its first poll.
-fn ready_now<F: Future>(f: F) -> F::Output {
-    match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(out) => out,
-        Poll::Pending => panic!("a cache hit suspended"),
-    }
-}
-
 /// An intermediate-key cache holding one fresh key. The bench cache runs on the system clock, so the key is created
 /// "now" (to the minute) and stays fresh (the default policy expires keys after 90 days); a hit's path does not
 /// depend on the stamp's value.
@@ -375,4 +372,161 @@ library_benchmark_group!(
     ]
 );
 
+#[cfg(feature = "ring")]
+mod ring {
+    //! The `ring` group (see the module documentation).
+
+    use super::*;
+    use appencryption::bench_support::{ring_open_once_via, ring_seal_once_via};
+    use appencryption::{KeyMode, OneShotPath, RingBackend};
+
+    const KEY: [u8; 32] = [0x42; 32];
+    const NONCE: [u8; 12] = [0x24; 12];
+
+    /// A warm ring factory in `mode`: one round trip done, a record of [`PAYLOAD`], the metastore counters.
+    struct RingFixture {
+        session: Session<RingBackend>,
+        record: DataRowRecord,
+        metastore: Arc<InMemoryMetastore>,
+        after_setup: MetastoreStats,
+        _factory: SessionFactory<RingBackend>,
+    }
+
+    fn ring_fixture(mode: KeyMode) -> RingFixture {
+        let rng: Arc<dyn SecureRandom> = Arc::new(SeededRandom::new(SEED));
+        let kms: Arc<dyn KeyManagementService> =
+            Arc::new(StaticKms::with_rng(STATIC_KEY, Arc::clone(&rng)).expect("static KMS"));
+        let metastore = Arc::new(InMemoryMetastore::new());
+        let factory = SessionFactory::builder(
+            SERVICE,
+            PRODUCT,
+            Arc::clone(&metastore) as Arc<dyn Metastore>,
+            kms,
+        )
+        .backend(RingBackend)
+        .policy(CryptoPolicy::default().with_key_mode(mode))
+        .rng(rng)
+        .clock(Arc::new(FixedClock))
+        .build()
+        .expect("factory");
+        eprintln!("crypto path: {}", appencryption::crypto_path());
+        let session = factory.get_session(PARTITION).expect("session");
+        let record = session.encrypt(&PAYLOAD).expect("encrypt");
+        assert_eq!(session.decrypt(&record).expect("decrypt"), PAYLOAD);
+        let before = metastore.stats();
+        let again = session.encrypt(&PAYLOAD).expect("encrypt");
+        assert_eq!(session.decrypt(&again).expect("decrypt"), PAYLOAD);
+        assert_eq!(metastore.stats(), before, "keys cached");
+        RingFixture {
+            session,
+            record,
+            after_setup: metastore.stats(),
+            metastore,
+            _factory: factory,
+        }
+    }
+
+    fn cached_cipher() -> RingFixture {
+        ring_fixture(KeyMode::CachedCipher)
+    }
+
+    fn secret_cached_cipher() -> RingFixture {
+        ring_fixture(KeyMode::SecretCachedCipher)
+    }
+
+    fn assert_ring_untouched(f: RingFixture) {
+        assert_eq!(
+            f.metastore.stats(),
+            f.after_setup,
+            "hot: metastore untouched"
+        );
+    }
+
+    #[library_benchmark]
+    #[bench::cached_cipher(setup = cached_cipher, teardown = assert_ring_untouched)]
+    #[bench::secret_cached_cipher(setup = secret_cached_cipher, teardown = assert_ring_untouched)]
+    fn ring_hot_encrypt_warm_64(f: RingFixture) -> RingFixture {
+        for _ in 0..REPS {
+            drop(black_box(
+                f.session.encrypt(black_box(&PAYLOAD)).expect("encrypt"),
+            ));
+        }
+        f
+    }
+
+    #[library_benchmark]
+    #[bench::cached_cipher(setup = cached_cipher, teardown = assert_ring_untouched)]
+    #[bench::secret_cached_cipher(setup = secret_cached_cipher, teardown = assert_ring_untouched)]
+    fn ring_hot_decrypt_warm_64(f: RingFixture) -> RingFixture {
+        for _ in 0..REPS {
+            drop(black_box(
+                f.session.decrypt(black_box(&f.record)).expect("decrypt"),
+            ));
+        }
+        f
+    }
+
+    /// For one route: the route, the 64-byte payload's blob under [`KEY`] (both routes seal alike), and an output
+    /// buffer with room for either direction.
+    fn one_shot_input(path: OneShotPath) -> (OneShotPath, Vec<u8>, Vec<u8>) {
+        let mut blob = Vec::new();
+        ring_seal_once_via(OneShotPath::AesGcm, &KEY, &NONCE, &PAYLOAD, &mut blob).expect("seal");
+        let mut again = Vec::new();
+        ring_seal_once_via(OneShotPath::Ring, &KEY, &NONCE, &PAYLOAD, &mut again).expect("seal");
+        assert_eq!(blob, again, "both routes seal alike");
+        (path, blob, Vec::with_capacity(PAYLOAD.len() + 28))
+    }
+
+    fn assert_sealed((blob, out): (Vec<u8>, Vec<u8>)) {
+        assert_eq!(out, blob, "the last seal produced the blob");
+    }
+
+    fn assert_opened((_, out): (Vec<u8>, Vec<u8>)) {
+        assert_eq!(out, PAYLOAD, "the last open produced the payload");
+    }
+
+    #[library_benchmark]
+    #[bench::aes_gcm(args = (OneShotPath::AesGcm), setup = one_shot_input, teardown = assert_sealed)]
+    #[bench::ring(args = (OneShotPath::Ring), setup = one_shot_input, teardown = assert_sealed)]
+    fn ring_one_shot_seal_64(
+        (path, blob, mut out): (OneShotPath, Vec<u8>, Vec<u8>),
+    ) -> (Vec<u8>, Vec<u8>) {
+        for _ in 0..REPS {
+            out.clear();
+            ring_seal_once_via(path, &KEY, &NONCE, black_box(&PAYLOAD), &mut out).expect("seal");
+            black_box(out.len());
+        }
+        (blob, out)
+    }
+
+    #[library_benchmark]
+    #[bench::aes_gcm(args = (OneShotPath::AesGcm), setup = one_shot_input, teardown = assert_opened)]
+    #[bench::ring(args = (OneShotPath::Ring), setup = one_shot_input, teardown = assert_opened)]
+    fn ring_one_shot_open_64(
+        (path, blob, mut out): (OneShotPath, Vec<u8>, Vec<u8>),
+    ) -> (Vec<u8>, Vec<u8>) {
+        for _ in 0..REPS {
+            out.clear();
+            ring_open_once_via(path, &KEY, black_box(&blob), &mut out).expect("open");
+            black_box(out.len());
+        }
+        (blob, out)
+    }
+
+    library_benchmark_group!(
+        name = icount_ring,
+        benchmarks = [
+            ring_one_shot_seal_64,
+            ring_one_shot_open_64,
+            ring_hot_encrypt_warm_64,
+            ring_hot_decrypt_warm_64
+        ]
+    );
+}
+
+#[cfg(not(feature = "ring"))]
 main!(library_benchmark_groups = icount);
+#[cfg(feature = "ring")]
+use ring::icount_ring;
+#[cfg(feature = "ring")]
+main!(library_benchmark_groups = icount, icount_ring);

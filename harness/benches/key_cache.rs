@@ -1,4 +1,5 @@
-//! Key cache benches: Go's `key_cache_benchmark_test.go` one to one (spec §11.3), plus `BenchmarkGenerateKey`.
+//! Key cache benches: Go's `key_cache_benchmark_test.go` one to one (docs/compatibility.md#go-benchmarks-mirrored),
+//! plus `BenchmarkGenerateKey`.
 //!
 //! | bench id | Go benchmark |
 //! |---|---|
@@ -53,7 +54,7 @@ use std::thread::{self, Thread};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use appencryption::Error;
-use appencryption::bench_support::{BenchKey, BenchKeyCache};
+use appencryption::bench_support::{BenchKey, BenchKeyCache, BenchKeyHandle, poll_once, ready_now};
 use criterion::{Criterion, criterion_group, criterion_main};
 use lab::parallel::{default_parallelism, run_parallel};
 
@@ -90,15 +91,40 @@ fn must_not_load() -> Result<BenchKey, Error> {
     panic!("the loader must not run: the key is cached");
 }
 
-// --- driving futures ------------------------------------------------------------------------------------------
+/// Go's two lookups, which most benches run alike: a specific version (`GetOrLoad`) or the latest (`GetOrLoadLatest`).
+#[derive(Clone, Copy)]
+enum Lookup {
+    Version,
+    Latest,
+}
 
-/// Poll once with a no-op waker; a pending future is a bug here (a hit that suspended).
-fn ready_now<F: Future>(future: F) -> F::Output {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(out) => out,
-        Poll::Pending => panic!("a key cache hit suspended"),
+impl Lookup {
+    const BOTH: [Lookup; 2] = [Lookup::Version, Lookup::Latest];
+
+    /// The bench-name prefix: Go's `BenchmarkKeyCache_GetOrLoad…` / `…_GetOrLoadLatest…`.
+    fn name(self) -> &'static str {
+        match self {
+            Lookup::Version => "get_or_load",
+            Lookup::Latest => "get_or_load_latest",
+        }
+    }
+
+    /// This lookup of `id` (version `created` for [`Lookup::Version`]) with `loader` on a miss.
+    async fn run(
+        self,
+        cache: &BenchKeyCache,
+        id: &Arc<str>,
+        created: i64,
+        loader: &dyn Fn() -> Result<BenchKey, Error>,
+    ) -> Result<BenchKeyHandle, Error> {
+        match self {
+            Lookup::Version => cache.get_or_load(id, created, loader).await,
+            Lookup::Latest => cache.get_or_load_latest(id, loader).await,
+        }
     }
 }
+
+// --- driving futures ------------------------------------------------------------------------------------------
 
 /// Wakes a parked thread.
 struct Unpark(Thread);
@@ -116,10 +142,7 @@ impl Wake for Unpark {
 /// Poll once with a no-op waker (all a hit costs); if pending, park until the future's waker fires.
 fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    if let Poll::Ready(out) = future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
+    if let Poll::Ready(out) = poll_once(future.as_mut()) {
         return out;
     }
     // Re-polling with a new waker is allowed; the gate's waiter picks it up, and a wake that went to the no-op
@@ -209,13 +232,13 @@ fn stale_real_key() -> (BenchKeyCache, i64) {
     (cache, created)
 }
 
-// --- GetOrLoad ------------------------------------------------------------------------------------------------
+// --- both lookups ---------------------------------------------------------------------------------------------
 
-fn get_or_load_read_existing_key(c: &mut Criterion) {
-    bench(
-        c,
-        "get_or_load_multiple_threads_read_existing_key",
-        |iters| {
+/// Go's `…MultipleThreadsReadExistingKey` (both lookups): one cached key, every op a hit.
+fn read_existing_key(c: &mut Criterion) {
+    for lookup in Lookup::BOTH {
+        let name = format!("{}_multiple_threads_read_existing_key", lookup.name());
+        bench(c, &name, |iters| {
             let created = *CREATED;
             let cache = new_cache();
             cache
@@ -225,29 +248,25 @@ fn get_or_load_read_existing_key(c: &mut Criterion) {
             run_parallel(iters, workers(), |_| {
                 || {
                     let key =
-                        ready_now(cache.get_or_load(&id, created, must_not_load)).expect("hit");
+                        ready_now(lookup.run(&cache, &id, created, &must_not_load)).expect("hit");
                     assert_eq!(key.created(), created);
                 }
             })
-        },
-    );
-}
-
-fn get_or_load_write_same_key(c: &mut Criterion) {
-    bench(c, "get_or_load_multiple_threads_write_same_key", |iters| {
-        write_same_key(iters, |cache, id, created, loader| {
-            block_on(cache.get_or_load(id, created, loader)).expect("load");
-        })
-    });
+        });
+    }
 }
 
 /// Go's `…MultipleThreadsWriteSameKey` (both lookups): every worker asks an empty cache for one key through
 /// `lookup`, whose loader is slow and counted. Single flight: the loader runs once, and afterwards the latest
 /// mapping names the loaded key.
-fn write_same_key(
-    iters: u64,
-    lookup: impl Fn(&BenchKeyCache, &Arc<str>, i64, &dyn Fn() -> Result<BenchKey, Error>) + Sync,
-) -> Duration {
+fn write_same_key(c: &mut Criterion) {
+    for lookup in Lookup::BOTH {
+        let name = format!("{}_multiple_threads_write_same_key", lookup.name());
+        bench(c, &name, |iters| write_same_key_run(iters, lookup));
+    }
+}
+
+fn write_same_key_run(iters: u64, lookup: Lookup) -> Duration {
     let created = *CREATED;
     let cache = new_cache();
     let id: Arc<str> = TEST_KEY.into();
@@ -259,7 +278,7 @@ fn write_same_key(
                 thread::sleep(LOADER_DELAY);
                 BenchKey::test(created, false)
             };
-            lookup(&cache, &id, created, &loader);
+            block_on(lookup.run(&cache, &id, created, &loader)).expect("load");
             let latest = cache
                 .cached_latest(&id)
                 .expect("the latest mapping names the loaded key");
@@ -276,118 +295,11 @@ fn write_same_key(
     elapsed
 }
 
-fn get_or_load_write_unique_keys(c: &mut Criterion) {
-    bench(
-        c,
-        "get_or_load_multiple_threads_write_unique_keys",
-        |iters| {
-            let created = *CREATED;
-            chunked(iters, |first, len| {
-                let cache = new_cache();
-                let pool = KeyPool::new(len, created);
-                let next = AtomicU64::new(first);
-                let elapsed = run_parallel(len, workers(), |_| {
-                    || {
-                        let n = next.fetch_add(1, Ordering::Relaxed);
-                        let id: Arc<str> = format!("{TEST_KEY}-{n}").into();
-                        block_on(cache.get_or_load(&id, created, || pool.take(n - first)))
-                            .expect("load");
-                        // Go: "ensure we have a latest entry for this key as well" (a hit: GetOrLoad mapped it).
-                        let latest =
-                            block_on(cache.get_or_load_latest(&id, || pool.take(n - first)))
-                                .expect("latest");
-                        assert_eq!(black_box(latest).created(), created);
-                    }
-                });
-                // Go asserts the cache size equals the number of ops; the crate exposes no size outside its tests, so
-                // check that every op's entry and latest mapping are there.
-                for n in first..first + len {
-                    let id: Arc<str> = format!("{TEST_KEY}-{n}").into();
-                    assert!(
-                        cache.cached(&id, created).is_some() && cache.cached_latest(&id).is_some(),
-                        "{id}"
-                    );
-                }
-                elapsed
-            })
-        },
-    );
-}
-
-fn get_or_load_read_revoked_key(c: &mut Criterion) {
-    bench(
-        c,
-        "get_or_load_multiple_threads_read_revoked_key",
-        |iters| {
-            let (cache, created) = stale_real_key();
-            let id: Arc<str> = TEST_KEY.into();
-            let loads = AtomicU64::new(0);
-            let elapsed = run_parallel(iters, workers(), |_| {
-                || {
-                    let loader = || {
-                        loads.fetch_add(1, Ordering::Relaxed);
-                        BenchKey::real(created, true)
-                    };
-                    let key = block_on(cache.get_or_load(&id, created, loader)).expect("load");
-                    assert_eq!(key.created(), created);
-                    assert!(
-                        key.is_revoked(),
-                        "the reload must mark the cached key revoked"
-                    );
-                    let entry = cache
-                        .cached(&id, created)
-                        .expect("a revoked entry is never stale");
-                    assert!(entry.is_revoked());
-                }
-            });
-            if iters > 0 {
-                assert_eq!(
-                    loads.load(Ordering::Relaxed),
-                    1,
-                    "revoked keys are never reloaded"
-                );
-            }
-            elapsed
-        },
-    );
-}
-
-fn get_or_load_read_need_reload_key(c: &mut Criterion) {
-    bench(
-        c,
-        "get_or_load_multiple_threads_read_need_reload_key",
-        |iters| {
-            let (cache, created) = stale_real_key();
-            let id: Arc<str> = TEST_KEY.into();
-            let loads = AtomicU64::new(0);
-            let elapsed = run_parallel(iters, workers(), |_| {
-                || {
-                    let loader = || {
-                        loads.fetch_add(1, Ordering::Relaxed);
-                        BenchKey::real(created, false)
-                    };
-                    let key = block_on(cache.get_or_load(&id, created, loader)).expect("load");
-                    assert_eq!(key.created(), created);
-                }
-            });
-            if iters > 0 {
-                // Go: "this function should only happen on first load".
-                assert_eq!(
-                    loads.load(Ordering::Relaxed),
-                    1,
-                    "one reload makes the entry fresh"
-                );
-            }
-            elapsed
-        },
-    );
-}
-
-fn get_or_load_read_unique_keys(c: &mut Criterion) {
-    bench(
-        c,
-        "get_or_load_multiple_threads_read_unique_keys",
-        |iters| {
+/// Go's `…MultipleThreadsReadUniqueKeys` (both lookups): `min(b.N, 1000)` cached keys, op n a hit on key n mod 1000.
+fn read_unique_keys(c: &mut Criterion) {
+    for lookup in Lookup::BOTH {
+        let name = format!("{}_multiple_threads_read_unique_keys", lookup.name());
+        bench(c, &name, |iters| {
             let created = *CREATED;
             let cache = populated_unique(iters, created);
             let next = AtomicU64::new(0);
@@ -396,76 +308,145 @@ fn get_or_load_read_unique_keys(c: &mut Criterion) {
                     let n = next.fetch_add(1, Ordering::Relaxed) % DEFAULT_KEY_CACHE_MAX_SIZE;
                     let id: Arc<str> = format!("{TEST_KEY}-{n}").into();
                     let key =
-                        ready_now(cache.get_or_load(&id, created, must_not_load)).expect("hit");
+                        ready_now(lookup.run(&cache, &id, created, &must_not_load)).expect("hit");
                     assert_eq!(key.created(), created);
+                    drop(key); // Go: `key.Close()`
                 }
+            })
+        });
+    }
+}
+
+// --- GetOrLoad ------------------------------------------------------------------------------------------------
+
+fn get_or_load_write_unique_keys(c: &mut Criterion) {
+    bench(
+        c,
+        "get_or_load_multiple_threads_write_unique_keys",
+        |iters| {
+            write_unique_keys(
+                iters,
+                |n| format!("{TEST_KEY}-{n}"),
+                |cache, id, loader| {
+                    block_on(cache.get_or_load(id, *CREATED, loader)).expect("load");
+                    // Go: "ensure we have a latest entry for this key as well" (a hit: GetOrLoad mapped it).
+                    let latest = block_on(cache.get_or_load_latest(id, loader)).expect("latest");
+                    assert_eq!(black_box(latest).created(), *CREATED);
+                },
+                |cache, id, created| {
+                    cache.cached(id, created).is_some() && cache.cached_latest(id).is_some()
+                },
+            )
+        },
+    );
+}
+
+/// Go's two unique-key write benches: op n looks up a new id `id_of(n)`, its loader taking op n's key made before
+/// the timer; `lookup` is the timed work. Afterwards every op's entry must be `present` (Go asserts the cache size
+/// equals the number of ops; the crate exposes no size outside its tests).
+fn write_unique_keys(
+    iters: u64,
+    id_of: impl Fn(u64) -> String + Sync,
+    lookup: impl Fn(&BenchKeyCache, &Arc<str>, &dyn Fn() -> Result<BenchKey, Error>) + Sync,
+    present: impl Fn(&BenchKeyCache, &Arc<str>, i64) -> bool,
+) -> Duration {
+    let created = *CREATED;
+    chunked(iters, |first, len| {
+        let cache = new_cache();
+        let pool = KeyPool::new(len, created);
+        let next = AtomicU64::new(first);
+        let elapsed = run_parallel(len, workers(), |_| {
+            || {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let id: Arc<str> = id_of(n).into();
+                lookup(&cache, &id, &|| pool.take(n - first));
+            }
+        });
+        for n in first..first + len {
+            let id: Arc<str> = id_of(n).into();
+            assert!(present(&cache, &id, created), "{id}");
+        }
+        elapsed
+    })
+}
+
+fn get_or_load_read_revoked_key(c: &mut Criterion) {
+    bench(
+        c,
+        "get_or_load_multiple_threads_read_revoked_key",
+        |iters| {
+            reload_stale_key_once(iters, true, |cache, id, created, key| {
+                assert!(
+                    key.is_revoked(),
+                    "the reload must mark the cached key revoked"
+                );
+                let entry = cache
+                    .cached(id, created)
+                    .expect("a revoked entry is never stale");
+                assert!(entry.is_revoked());
             })
         },
     );
+}
+
+fn get_or_load_read_need_reload_key(c: &mut Criterion) {
+    // Go: "this function should only happen on first load".
+    bench(
+        c,
+        "get_or_load_multiple_threads_read_need_reload_key",
+        |iters| reload_stale_key_once(iters, false, |_, _, _, _| {}),
+    );
+}
+
+/// Go's two stale-key read benches: every op is a `GetOrLoad` of Go's stale real key whose loader (counted)
+/// returns the same version, `revoked` or not; `check` inspects each op's key. One load in all: it makes the entry
+/// fresh again (or revoked, which is never reloaded).
+fn reload_stale_key_once(
+    iters: u64,
+    revoked: bool,
+    check: impl Fn(&BenchKeyCache, &Arc<str>, i64, &BenchKeyHandle) + Sync,
+) -> Duration {
+    let (cache, created) = stale_real_key();
+    let id: Arc<str> = TEST_KEY.into();
+    let loads = AtomicU64::new(0);
+    let elapsed = run_parallel(iters, workers(), |_| {
+        || {
+            let loader = || {
+                loads.fetch_add(1, Ordering::Relaxed);
+                BenchKey::real(created, revoked)
+            };
+            let key = block_on(cache.get_or_load(&id, created, loader)).expect("load");
+            assert_eq!(key.created(), created);
+            check(&cache, &id, created, &key);
+        }
+    });
+    if iters > 0 {
+        assert_eq!(
+            loads.load(Ordering::Relaxed),
+            1,
+            "one reload makes the stale entry fresh (revoked: {revoked}), later ops hit"
+        );
+    }
+    elapsed
 }
 
 // --- GetOrLoadLatest ------------------------------------------------------------------------------------------
-
-fn get_or_load_latest_read_existing_key(c: &mut Criterion) {
-    bench(
-        c,
-        "get_or_load_latest_multiple_threads_read_existing_key",
-        |iters| {
-            let created = *CREATED;
-            let cache = new_cache();
-            cache
-                .insert(TEST_KEY, test_key(created), None)
-                .expect("insert");
-            let id: Arc<str> = TEST_KEY.into();
-            run_parallel(iters, workers(), |_| {
-                || {
-                    let key = ready_now(cache.get_or_load_latest(&id, must_not_load)).expect("hit");
-                    assert_eq!(key.created(), created);
-                }
-            })
-        },
-    );
-}
-
-fn get_or_load_latest_write_same_key(c: &mut Criterion) {
-    bench(
-        c,
-        "get_or_load_latest_multiple_threads_write_same_key",
-        |iters| {
-            write_same_key(iters, |cache, id, _, loader| {
-                block_on(cache.get_or_load_latest(id, loader)).expect("load");
-            })
-        },
-    );
-}
 
 fn get_or_load_latest_write_unique_key(c: &mut Criterion) {
     bench(
         c,
         "get_or_load_latest_multiple_threads_write_unique_key",
         |iters| {
-            let created = *CREATED;
-            chunked(iters, |first, len| {
-                let cache = new_cache();
-                let pool = KeyPool::new(len, created);
-                let next = AtomicU64::new(first);
-                let elapsed = run_parallel(len, workers(), |_| {
-                    || {
-                        let n = next.fetch_add(1, Ordering::Relaxed);
-                        // Go's `cacheKey(testKey, n)`: plain concatenation.
-                        let id: Arc<str> = format!("{TEST_KEY}{n}").into();
-                        let key = block_on(cache.get_or_load_latest(&id, || pool.take(n - first)))
-                            .expect("load");
-                        assert_eq!(black_box(key).created(), created);
-                    }
-                });
-                // Go asserts size == ops (see get_or_load_write_unique_keys).
-                for n in first..first + len {
-                    let id: Arc<str> = format!("{TEST_KEY}{n}").into();
-                    assert!(cache.cached_latest(&id).is_some(), "{id}");
-                }
-                elapsed
-            })
+            write_unique_keys(
+                iters,
+                // Go's `cacheKey(testKey, n)`: plain concatenation.
+                |n| format!("{TEST_KEY}{n}"),
+                |cache, id, loader| {
+                    let key = block_on(cache.get_or_load_latest(id, loader)).expect("load");
+                    assert_eq!(black_box(key).created(), *CREATED);
+                },
+                |cache, id, _| cache.cached_latest(id).is_some(),
+            )
         },
     );
 }
@@ -489,7 +470,7 @@ fn get_or_load_latest_read_stale_revoked_key(c: &mut Criterion) {
                     assert!(key.created() > created, "the reloaded key is the newer one");
                 }
             });
-            // The cached latest is revoked, hence invalid: every op reloads (spec §5.3 step 4).
+            // The cached latest is revoked, hence invalid: every op reloads (docs/compatibility.md#key-cache).
             assert!(
                 loads.load(Ordering::Relaxed) >= iters,
                 "every op takes the reload path"
@@ -533,27 +514,6 @@ fn get_or_load_latest_read_revoked_key(c: &mut Criterion) {
     );
 }
 
-fn get_or_load_latest_read_unique_keys(c: &mut Criterion) {
-    bench(
-        c,
-        "get_or_load_latest_multiple_threads_read_unique_keys",
-        |iters| {
-            let created = *CREATED;
-            let cache = populated_unique(iters, created);
-            let next = AtomicU64::new(0);
-            run_parallel(iters, workers(), |_| {
-                || {
-                    let n = next.fetch_add(1, Ordering::Relaxed) % DEFAULT_KEY_CACHE_MAX_SIZE;
-                    let id: Arc<str> = format!("{TEST_KEY}-{n}").into();
-                    let key = ready_now(cache.get_or_load_latest(&id, must_not_load)).expect("hit");
-                    assert_eq!(key.created(), created);
-                    drop(key); // Go: `key.Close()`
-                }
-            })
-        },
-    );
-}
-
 // --- GenerateKey ----------------------------------------------------------------------------------------------
 
 fn generate_key(c: &mut Criterion) {
@@ -571,18 +531,15 @@ fn generate_key(c: &mut Criterion) {
 
 criterion_group!(
     benches,
-    get_or_load_read_existing_key,
-    get_or_load_write_same_key,
+    read_existing_key,
+    write_same_key,
+    read_unique_keys,
     get_or_load_write_unique_keys,
     get_or_load_read_revoked_key,
     get_or_load_read_need_reload_key,
-    get_or_load_read_unique_keys,
-    get_or_load_latest_read_existing_key,
-    get_or_load_latest_write_same_key,
     get_or_load_latest_write_unique_key,
     get_or_load_latest_read_stale_revoked_key,
     get_or_load_latest_read_revoked_key,
-    get_or_load_latest_read_unique_keys,
     generate_key,
 );
 criterion_main!(benches);

@@ -14,25 +14,15 @@
 //! The other pairs of those tables use existing benches: `partition/build_session` (appencryption),
 //! `bounded_cache/get_hit/lru/1000` (cache), `drr_json/*` (appencryption_wire), `key_cache/*` (key_cache).
 
-use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
+use appencryption::bench_support::ready_now;
 use appencryption::{CryptoPolicy, EnvelopeKeyRecord, KeyMeta};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use lab::fixtures::{PARTITION, PRODUCT, SERVICE, factory, payload, warm};
 use lab::parallel::run_parallel;
 
 const THREADS: [usize; 3] = [1, 2, 4];
-
-/// Poll a future that must complete on its first poll (a cached-key operation never suspends).
-fn ready_now<F: Future>(f: F) -> F::Output {
-    match pin!(f).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(out) => out,
-        Poll::Pending => panic!("a cached-key operation suspended"),
-    }
-}
 
 fn session_cache_get(c: &mut Criterion) {
     let f = factory(CryptoPolicy::default().with_session_cache());

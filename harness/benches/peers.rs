@@ -1,11 +1,11 @@
 //! Peer benches: the published crates.io `asherah = "=1.0.0"` (godaddy/asherah-ffi's Rust core), run in this
 //! process beside our own benches. Built only with `--features peer` (it pulls the AWS SDK, tokio and aws-lc-sys).
 //!
-//! Setup, as in Go's `Benchmark_Encrypt` (spec §11.3): its `InMemoryMetastore`, its `StaticKMS` over
-//! `thisIsAStaticMasterKeyForTesting`, service `asherah`, product `enclibrary`, the default `CryptoPolicy`, ONE
-//! factory (`api::new_session_factory`) and ONE session for partition `123456`, warmed by a first encrypt so the
-//! system and intermediate keys exist and sit in its caches before anything is timed. Payloads are 64, 1024 and
-//! 16384 random bytes. Every series verifies a round trip before timing.
+//! Setup, as in Go's `Benchmark_Encrypt` (docs/compatibility.md#go-benchmarks-mirrored): its `InMemoryMetastore`,
+//! its `StaticKMS` over `thisIsAStaticMasterKeyForTesting`, service `asherah`, product `enclibrary`, the default
+//! `CryptoPolicy`, ONE factory (`api::new_session_factory`) and ONE session for partition `123456`, warmed by a
+//! first encrypt so the system and intermediate keys exist and sit in its caches before anything is timed. Payloads
+//! are 64, 1024 and 16384 random bytes. Every series verifies a round trip before timing.
 //!
 //! * `peer_asherah_1_0/encrypt/<size>` — `PublicSession::encrypt(&[u8]) -> DataRowRecord` (struct out, no JSON).
 //! * `peer_asherah_1_0/decrypt/<size>` — `PublicSession::decrypt(DataRowRecord) -> Vec<u8>` of a pre-made record.

@@ -18,6 +18,43 @@ pub struct Estimate {
     pub mad_ns: f64,
 }
 
+/// A benchmark's time per iteration as the report reads it: criterion's mean (the estimator Go's `ns/op` uses), and
+/// its slope where criterion fitted one (linear sampling), the right figure when a fixed cost dominates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// Benchmark id.
+    pub id: String,
+    /// Mean time per iteration, nanoseconds.
+    pub mean_ns: f64,
+    /// Slope of time over iterations, nanoseconds, when criterion fitted one.
+    pub slope_ns: Option<f64>,
+}
+
+#[derive(Deserialize)]
+struct PointEstimates {
+    mean: Stat,
+    #[serde(default)]
+    slope: Option<Stat>,
+}
+
+/// Every benchmark's [`Point`] under `criterion_dir`, sorted by id.
+pub fn load_points(criterion_dir: &Path) -> Result<Vec<Point>> {
+    let mut found = Vec::new();
+    collect(criterion_dir, &mut found)?;
+    let mut out = Vec::new();
+    for dir in found {
+        let info: BenchmarkInfo = read_json(&dir.join("benchmark.json"))?;
+        let est: PointEstimates = read_json(&dir.join("estimates.json"))?;
+        out.push(Point {
+            id: info.full_id,
+            mean_ns: est.mean.point_estimate,
+            slope_ns: est.slope.map(|s| s.point_estimate),
+        });
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
 #[derive(Deserialize)]
 struct Estimates {
     median: Stat,
@@ -64,6 +101,31 @@ pub fn load(criterion_dir: &Path, prefix: &str) -> Result<Vec<Estimate>> {
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
+}
+
+/// Every benchmark under `criterion_dir` with its mean ns per iteration over all of its samples — total time ÷
+/// total iterations of `sample.json`, the estimator of Go's ns/op — sorted by id.
+pub fn load_sample_means(criterion_dir: &Path) -> Result<Vec<(String, f64)>> {
+    let mut found = Vec::new();
+    collect(criterion_dir, &mut found)?;
+    let mut out = Vec::new();
+    for dir in found {
+        let info: BenchmarkInfo = read_json(&dir.join("benchmark.json"))?;
+        let sample: SampleFile = read_json(&dir.join("sample.json"))?;
+        let iters: f64 = sample.iters.iter().sum();
+        if iters > 0.0 {
+            out.push((info.full_id, sample.times.iter().sum::<f64>() / iters));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+/// `sample.json`: each sample's iteration count and total time (ns).
+#[derive(Deserialize)]
+struct SampleFile {
+    iters: Vec<f64>,
+    times: Vec<f64>,
 }
 
 fn collect(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
@@ -126,6 +188,32 @@ mod tests {
     }
 
     #[test]
+    fn sample_means_divide_total_time_by_total_iterations() {
+        let dir = std::env::temp_dir().join(format!("lab-criterion-means-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        write(&dir, "g/a", 1.0);
+        write(&dir, "g/b", 1.0);
+        let a = dir.join("g_a").join("new");
+        // 10 iterations in 1000 ns and 30 in 5000 ns: 6000 / 40 = 150 ns (the mean of the per-sample means
+        // would be 133).
+        std::fs::write(
+            a.join("sample.json"),
+            r#"{"sampling_mode":"Linear","iters":[10.0,30.0],"times":[1000.0,5000.0]}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("g_b").join("new").join("sample.json"),
+            r#"{"sampling_mode":"Flat","iters":[0.0],"times":[0.0]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            load_sample_means(&dir).unwrap(),
+            vec![("g/a".to_string(), 150.0)]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn loads_medians_filtered_by_prefix_and_sorted() {
         let dir = std::env::temp_dir().join(format!("lab-criterion-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -134,6 +222,10 @@ mod tests {
         write(&dir, "other/x", 1.0);
         let all = load(&dir, "").unwrap();
         assert_eq!(all.len(), 3);
+        let points = load_points(&dir).unwrap();
+        assert_eq!(points.len(), 3);
+        assert_eq!(points[0].id, "floor/mprotect_pair/single");
+        assert_eq!((points[0].mean_ns, points[0].slope_ns), (450.0, None));
         let sm: Vec<_> = load(&dir, "p").unwrap();
         assert_eq!(sm.len(), 1);
         assert_eq!(sm[0].median_ns, 500.0);

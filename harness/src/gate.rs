@@ -1,7 +1,7 @@
-//! The regression gate (architecture decision 8): instruction counts of the hot paths (gungraun/callgrind,
-//! `benches/icount_appencryption.rs`) against `reports/baseline/icount.json`. A scenario regresses when its
-//! instructions per op grow by more than its threshold (default [`DEFAULT_THRESHOLD_PCT`]); scenarios missing from
-//! the baseline are reported, not failed. `--accept` rewrites the baseline and records why.
+//! The regression gate (docs/architecture.md#the-regression-gate): instruction counts of the hot paths
+//! (gungraun/callgrind, `benches/icount_appencryption.rs`) against `reports/baseline/icount.json`. A scenario
+//! regresses when its instructions per op grow by more than its threshold (default [`DEFAULT_THRESHOLD_PCT`]);
+//! scenarios missing from the baseline are reported, not failed. `--accept` rewrites the baseline and records why.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -207,8 +207,8 @@ pub fn parse_gungraun(stdout: &str) -> Result<Vec<Icount>> {
     Ok(out)
 }
 
-/// Run the instruction-count benches (with extra lab `features`, e.g. the selftest's slowdown) and return the
-/// counts. Needs valgrind and the matching `gungraun-runner`.
+/// Run the instruction-count benches (with extra lab `features` beside `icount`) and return the counts. Needs
+/// valgrind and the matching `gungraun-runner`.
 pub fn run(root: &Path, features: &[String]) -> Result<Vec<Icount>> {
     if !crate::environment::available("valgrind", &["--version"]) {
         bail!(

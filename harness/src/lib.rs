@@ -4,17 +4,18 @@
 #![allow(clippy::disallowed_types)]
 
 pub mod audit;
-pub mod charts;
 pub mod criterion_results;
 pub mod environment;
 pub mod fixtures;
 pub mod gate;
 pub mod go_bench;
+pub mod go_mirrors;
 pub mod interop;
 pub mod parallel;
-pub mod render;
+pub mod report;
 pub mod results;
 pub mod runner;
 pub mod scenario;
+pub mod securememory_compare;
 pub mod stats;
 pub mod zipf;

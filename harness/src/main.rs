@@ -6,12 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use lab::criterion_results::{self, Estimate};
 use lab::gate::{self, Acceptance, Baseline};
-use lab::go_bench::{self, GoResult};
 use lab::results::Results;
 use lab::runner::{self, Settings};
-use lab::{audit, environment, interop, render, scenario};
+use lab::securememory_compare::{self, Figures, GoCounts};
+use lab::{audit, environment, go_mirrors, interop, report, scenario};
 
 #[derive(Parser)]
 #[command(
@@ -40,7 +39,7 @@ enum Command {
         /// Only scenarios whose id, table or row contains PATTERN.
         #[arg(long)]
         only: Option<String>,
-        /// Interleaved rounds (default: 5 quick, 10 full).
+        /// Interleaved rounds (default: 10).
         #[arg(long)]
         rounds: Option<u32>,
         /// Leave out the crates.io peer (saves its several-minute first build).
@@ -49,14 +48,32 @@ enum Command {
         /// Leave out Go.
         #[arg(long)]
         no_go: bool,
+        /// The earlier commit §2 compares with (default: the scenarios' `[compare]` base).
+        #[arg(long, conflicts_with = "no_compare")]
+        compare: Option<String>,
+        /// Leave §2's before/after comparison out (saves building the earlier commit).
+        #[arg(long)]
+        no_compare: bool,
     },
     /// Re-render REPORT.md and the charts from a results file, without running anything.
     Render {
         /// A reports/results/*.json file.
         results: PathBuf,
-        /// Results to compare with in table 2 (default: the newest earlier file beside RESULTS).
+    },
+    /// Build our benches at GIT_REF in a worktree of its own and compare them with this checkout's, in interleaved
+    /// rounds: each scenario's change with its bootstrap CI and a Mann–Whitney test (§2's scenarios by default).
+    Compare {
+        /// The earlier commit (a hash, `HEAD~3`, a branch).
+        git_ref: String,
+        /// Scenarios whose id, table or row contains PATTERN (default: §2's).
         #[arg(long)]
-        previous: Option<PathBuf>,
+        only: Option<String>,
+        /// Interleaved rounds (default: 10).
+        #[arg(long)]
+        rounds: Option<u32>,
+        /// Long measurements.
+        #[arg(long)]
+        full: bool,
     },
     /// Count the hot paths' instructions and compare with reports/baseline/icount.json; exits 1 on a regression.
     Gate {
@@ -66,7 +83,7 @@ enum Command {
         /// Why the new baseline is right (recorded in it).
         #[arg(long)]
         reason: Option<String>,
-        /// Extra features of the lab crate to build the benches with (the selftest's `gate-selftest-slowdown`).
+        /// Extra features of the lab crate to build the benches with (beside `icount`).
         #[arg(long)]
         features: Vec<String>,
         /// Baseline file (default reports/baseline/icount.json).
@@ -77,14 +94,37 @@ enum Command {
     Interop,
     /// Run the loom models and write reports/AUDIT.md.
     Audit,
-    /// Print a markdown table of the SecureMemory bench medians, each with its ratio to the mprotect floor.
-    SecurememoryTable {
-        /// criterion's output directory (`$CARGO_TARGET_DIR/criterion`).
+    /// Our SecureMemory benches against Go's mirrors in the same run (interleaved rounds), with protection
+    /// changes per 1,000 ops; prints the markdown table and writes reports/results/securememory-<UTC>.json.
+    Securememory {
+        /// Interleaved rounds.
+        #[arg(long, default_value_t = 10)]
+        rounds: u32,
+        /// Only operations whose `kind/operation` (e.g. `guarded/reader_read`) contains PATTERN.
         #[arg(long)]
-        criterion_dir: PathBuf,
-        /// `go test -bench` output of the same run (scripts/go-bench.sh) to compare with, if any.
+        only: Option<String>,
+        /// Write the raw figures here instead of reports/results/securememory-<UTC>.json.
         #[arg(long)]
-        go_results: Option<PathBuf>,
+        json: Option<PathBuf>,
+        /// Print the table of a figures file written earlier, without measuring.
+        #[arg(long, conflicts_with_all = ["rounds", "only", "json", "go_counts", "recount"])]
+        render: Option<PathBuf>,
+        /// Ops per bench for counting our protection changes.
+        #[arg(long, default_value_t = 20_000)]
+        count_ops: u64,
+        /// Go's mprotect counts: this output of scripts/go-mprotect-count.sh (default: the newest
+        /// reports/results/go-mprotect-*.txt, made first if there is none).
+        #[arg(long)]
+        go_counts: Option<PathBuf>,
+        /// Run scripts/go-mprotect-count.sh again for Go's mprotect counts.
+        #[arg(long, conflicts_with = "go_counts")]
+        recount: bool,
+    },
+    /// Print a markdown table of each go-baseline mirror beside upstream's own benchmark, from a
+    /// scripts/go-bench.sh output file.
+    GoMirrors {
+        /// A reports/results/go-bench-*.txt file (default: the newest).
+        file: Option<PathBuf>,
     },
 }
 
@@ -118,35 +158,36 @@ fn run() -> Result<bool> {
             rounds,
             no_peer,
             no_go,
+            compare,
+            no_compare,
         } => {
-            let mut settings = if full {
-                Settings::full()
-            } else {
-                Settings::quick()
-            };
-            if let Some(r) = rounds {
-                settings.rounds = r.max(1);
-            }
+            let mut settings = settings(full, rounds);
             settings.peer = !no_peer;
             settings.go = !no_go;
-            let mut scenarios = scenario::load_dir(&root.join("scenarios"))?;
-            if let Some(p) = &only {
-                scenarios.retain(|s| s.matches(p));
-                if scenarios.is_empty() {
-                    bail!("--only {p:?} selects no scenario");
-                }
-            }
-            let mut results = runner::run(&root, &scenarios, &settings)?;
-            results.run.only = only;
-            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-            let path = root.join("reports/results").join(format!("{stamp}.json"));
-            results.write(&path)?;
-            eprintln!("lab: wrote {}", path.display());
-            render_report(&root, &path, None)?;
+            settings.compare = match (compare, no_compare) {
+                (_, true) => None,
+                (Some(r), false) => Some(r),
+                (None, false) => scenario::compare_base(&root.join("scenarios"))?.map(|b| b.base),
+            };
+            report(&root, only, &settings)?;
             Ok(true)
         }
-        Command::Render { results, previous } => {
-            render_report(&root, &results, previous.as_deref())?;
+        Command::Render { results } => {
+            render_report(&root, &results)?;
+            Ok(true)
+        }
+        Command::Compare {
+            git_ref,
+            only,
+            rounds,
+            full,
+        } => {
+            // Ours at two commits only: no peer to build.
+            let settings = Settings {
+                peer: false,
+                ..settings(full, rounds)
+            };
+            compare(&root, &git_ref, only.as_deref(), &settings)?;
             Ok(true)
         }
         Command::Gate {
@@ -198,45 +239,119 @@ fn run() -> Result<bool> {
             eprintln!("lab: wrote {}", path.display());
             Ok(ok)
         }
-        Command::SecurememoryTable {
-            criterion_dir,
-            go_results,
+        Command::Securememory {
+            rounds,
+            only,
+            json,
+            render,
+            count_ops,
+            go_counts,
+            recount,
         } => {
-            let estimates = criterion_results::load(&criterion_dir, "")?;
-            let go = match go_results {
-                Some(path) => go_bench::parse(
-                    &std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?,
-                ),
-                None => Vec::new(),
+            let figures = match render {
+                Some(path) => Figures::read(&path)?,
+                None => {
+                    let options = securememory_compare::Options {
+                        rounds: rounds.max(1),
+                        only,
+                        count_ops: count_ops.max(1),
+                        go_counts: match (go_counts, recount) {
+                            (Some(path), _) => GoCounts::File(path),
+                            (None, true) => GoCounts::Recount,
+                            (None, false) => GoCounts::Newest,
+                        },
+                    };
+                    securememory_compare::run_and_write(&root, &options, json.as_deref())?
+                }
             };
-            print!("{}", securememory_table(&estimates, &go)?);
+            print!("{}", securememory_compare::render(&figures)?);
+            Ok(true)
+        }
+        Command::GoMirrors { file } => {
+            print!("{}", go_mirrors::run(&root, file.as_deref())?);
             Ok(true)
         }
     }
 }
 
-/// Render `results` (with `previous`, or the newest earlier results file beside it, for table 2) into
-/// reports/REPORT.md and reports/charts/.
-fn render_report(root: &Path, results_path: &Path, previous: Option<&Path>) -> Result<()> {
+/// Quick or full settings with `rounds` if given.
+fn settings(full: bool, rounds: Option<u32>) -> Settings {
+    let mut settings = if full {
+        Settings::full()
+    } else {
+        Settings::quick()
+    };
+    if let Some(r) = rounds {
+        settings.rounds = r.max(1);
+    }
+    settings
+}
+
+/// `lab report`: run the scenarios (those matching `only`), write the results file and render REPORT.md.
+fn report(root: &Path, only: Option<String>, settings: &Settings) -> Result<()> {
+    let mut scenarios = scenario::load_dir(&root.join("scenarios"))?;
+    if let Some(p) = &only {
+        scenarios.retain(|s| s.matches(p));
+        if scenarios.is_empty() {
+            bail!("--only {p:?} selects no scenario");
+        }
+    }
+    let mut results = runner::run(root, &scenarios, settings)?;
+    results.run.only = only;
+    if let Some(b) = &mut results.run.baseline {
+        b.why = scenario::compare_base(&root.join("scenarios"))?
+            .filter(|c| c.base == b.git_ref)
+            .map(|c| c.why)
+            .unwrap_or_default();
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let path = root.join("reports/results").join(format!("{stamp}.json"));
+    results.write(&path)?;
+    eprintln!("lab: wrote {}", path.display());
+    render_report(root, &path)
+}
+
+/// `lab compare`: the selected scenarios (default §2's) at `git_ref` vs this checkout; prints §2's table.
+fn compare(root: &Path, git_ref: &str, only: Option<&str>, settings: &Settings) -> Result<()> {
+    let mut scenarios: Vec<scenario::Scenario> = scenario::load_dir(&root.join("scenarios"))?
+        .into_iter()
+        .filter(|s| match only {
+            Some(p) => s.matches(p),
+            None => s.table == scenario::Table::Optimization,
+        })
+        .filter(|s| s.rust.as_ref().is_some_and(|r| r.bench != "metrics"))
+        .collect();
+    if scenarios.is_empty() {
+        bail!("no scenario with a Rust bench selected");
+    }
+    let base = runner::compare::resolve(root, git_ref)?;
+    let refs: Vec<&scenario::Scenario> = scenarios.iter().collect();
+    let c = runner::compare::run(root, &refs, settings, &base)?;
+    for s in &mut scenarios {
+        s.table = scenario::Table::Optimization;
+    }
+    let mut results = Results {
+        schema: lab::results::SCHEMA,
+        measurements: c.measurements,
+        environment: environment::collect(root),
+        ..Results::default()
+    };
+    results.run.rounds = settings.rounds;
+    results.run.baseline = Some(base);
+    results.run.skipped = c.skipped;
+    print!("{}", report::optimization::markdown(&scenarios, &results));
+    for s in &results.run.skipped {
+        eprintln!("lab compare: {s}");
+    }
+    Ok(())
+}
+
+/// Render `results_path` into reports/REPORT.md and reports/charts/.
+fn render_report(root: &Path, results_path: &Path) -> Result<()> {
     let scenarios = scenario::load_dir(&root.join("scenarios"))?;
     let results = Results::read(results_path)?;
-    let previous_path = match previous {
-        Some(p) => Some(p.to_path_buf()),
-        None => earlier_results(results_path)?,
-    };
-    let previous = match &previous_path {
-        Some(p) => Some((p.as_path(), Results::read(p)?)),
-        None => None,
-    };
     let reports = root.join("reports");
-    let rendered = render::render(
-        &scenarios,
-        &results,
-        previous.as_ref().map(|(p, r)| (*p, r)),
-        &reports.join("charts"),
-        "charts",
-    )?;
+    let rendered = report::render(&scenarios, &results, &reports.join("charts"), "charts")?;
     let mut md = rendered.markdown;
     md.push_str(&format!(
         "\n---\nResults: `reports/results/{}`.\n",
@@ -251,166 +366,4 @@ fn render_report(root: &Path, results_path: &Path, previous: Option<&Path>) -> R
         rendered.charts.len() * 2
     );
     Ok(())
-}
-
-/// The newest `*.json` results file beside `path` whose name sorts before it (names are UTC stamps).
-fn earlier_results(path: &Path) -> Result<Option<PathBuf>> {
-    let Some(dir) = path.parent() else {
-        return Ok(None);
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
-    let mut earlier: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "json")
-                && p.file_name().is_some_and(|n| n < name.as_os_str())
-        })
-        .collect();
-    earlier.sort();
-    Ok(earlier.pop())
-}
-
-/// The table: one row per operation, single-thread and parallel medians side by side, ratios to the floor, and —
-/// when Go results of the same run are given — Go's median (its benchmarks all use `RunParallel`, so they compare
-/// with the parallel column at the same GOMAXPROCS) and the Rust ÷ Go ratio.
-fn securememory_table(estimates: &[Estimate], go: &[GoResult]) -> Result<String> {
-    let find = |id: &str| estimates.iter().find(|e| e.id == id);
-    let Some(floor) = find("floor/mprotect_pair/single") else {
-        bail!(
-            "no floor/mprotect_pair/single result: run `cargo bench -p lab --bench securememory` first"
-        );
-    };
-    let mut ops: Vec<(&str, &str)> = Vec::new();
-    for e in estimates {
-        let mut parts = e.id.splitn(3, '/');
-        if let (Some(imp @ ("protected" | "guarded")), Some(op)) = (parts.next(), parts.next())
-            && !ops.contains(&(imp, op))
-        {
-            ops.push((imp, op));
-        }
-    }
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
-    let go_for = |imp: &str, op: &str| {
-        let name = go_bench::securememory_go_name(imp, op)?;
-        go.iter()
-            .filter(|g| g.name == name)
-            .max_by_key(|g| (g.cpu == workers, g.cpu))
-    };
-    let cell = |e: Option<&Estimate>| match e {
-        Some(e) => format!(
-            "{:.0} ± {:.0} ns | {:.2}×",
-            e.median_ns,
-            e.mad_ns,
-            e.median_ns / floor.median_ns
-        ),
-        None => "– | –".to_string(),
-    };
-    let mut out = String::new();
-    out.push_str(&format!(
-        "Floor (one mprotect pair on a locked page): {:.0} ± {:.0} ns (median ± MAD)\n\n",
-        floor.median_ns, floor.mad_ns
-    ));
-    let with_go = !go.is_empty();
-    out.push_str(
-        "| bench | single-thread median | ÷ floor | parallel median (wall ÷ ops) | ÷ floor |",
-    );
-    out.push_str(if with_go {
-        " Go median (RunParallel) | Rust parallel ÷ Go |\n"
-    } else {
-        "\n"
-    });
-    out.push_str(if with_go {
-        "|---|---|---|---|---|---|---|\n"
-    } else {
-        "|---|---|---|---|---|\n"
-    });
-    for (imp, op) in ops {
-        let single = find(&format!("{imp}/{op}/single"));
-        let parallel = find(&format!("{imp}/{op}/parallel"));
-        out.push_str(&format!(
-            "| {imp}/{op} | {} | {} |",
-            cell(single),
-            cell(parallel)
-        ));
-        if with_go {
-            match (go_for(imp, op), parallel) {
-                (Some(g), Some(p)) => out.push_str(&format!(
-                    " {:.0} ± {:.0} ns (-cpu {}) | {:.2}× |",
-                    g.median_ns,
-                    g.mad_ns,
-                    g.cpu,
-                    p.median_ns / g.median_ns
-                )),
-                (Some(g), None) => {
-                    out.push_str(&format!(" {:.0} ns (-cpu {}) | – |", g.median_ns, g.cpu))
-                }
-                _ => out.push_str(" – | – |"),
-            }
-        }
-        out.push('\n');
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn est(id: &str, median: f64) -> Estimate {
-        Estimate {
-            id: id.into(),
-            median_ns: median,
-            median_ci_ns: (median, median),
-            mad_ns: 1.0,
-        }
-    }
-
-    #[test]
-    fn table_has_one_row_per_operation_with_floor_ratios() {
-        let table = securememory_table(
-            &[
-                est("floor/mprotect_pair/single", 400.0),
-                est("protected/secret_with_bytes/single", 440.0),
-                est("protected/secret_with_bytes/parallel", 300.0),
-                est("guarded/reader_read/single", 800.0),
-            ],
-            &[],
-        )
-        .unwrap();
-        assert!(
-            table.contains(
-                "| protected/secret_with_bytes | 440 ± 1 ns | 1.10× | 300 ± 1 ns | 0.75× |"
-            ),
-            "{table}"
-        );
-        assert!(
-            table.contains("| guarded/reader_read | 800 ± 1 ns | 2.00× | – | – |"),
-            "{table}"
-        );
-        assert!(table.starts_with("Floor (one mprotect pair on a locked page): 400 ± 1 ns"));
-    }
-
-    #[test]
-    fn missing_floor_is_an_error() {
-        assert!(securememory_table(&[est("protected/x/single", 1.0)], &[]).is_err());
-    }
-
-    #[test]
-    fn go_results_add_a_median_and_a_ratio_column() {
-        let go = go_bench::parse(
-            "BenchmarkProtectedMemorySecret_WithBytes-1 100 600 ns/op\nBenchmarkProtectedMemorySecret_WithBytes-1 100 600 ns/op\n",
-        );
-        let table = securememory_table(
-            &[
-                est("floor/mprotect_pair/single", 400.0),
-                est("protected/secret_with_bytes/parallel", 300.0),
-            ],
-            &go,
-        )
-        .unwrap();
-        assert!(table.contains("| 600 ± 0 ns (-cpu 1) | 0.50× |"), "{table}");
-    }
 }

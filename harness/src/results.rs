@@ -1,5 +1,5 @@
-//! The one results format (architecture decision 7). Every runner — criterion, `go test -bench`, the peer, the
-//! allocation/size runner, the instruction counter — contributes [`Measurement`]s to one [`Results`] file,
+//! The one results format (docs/architecture.md#one-results-format). Every runner — criterion, `go test -bench`, the
+//! peer, the allocation/size runner, the instruction counter — contributes [`Measurement`]s to one [`Results`] file,
 //! `reports/results/<timestamp>.json`; `render` and `gate` only read it.
 
 use std::collections::BTreeMap;
@@ -24,6 +24,13 @@ pub enum Implementation {
     Rust,
     /// The crates.io `asherah` 1.0 crate.
     Peer,
+    /// Upstream Go Asherah's own benchmark, which calls testify's `assert` inside the timed loop.
+    GoUpstream,
+    /// Our implementation built from an earlier commit (`lab compare`).
+    Before,
+    /// Ours on a secure-memory factory with protection off (no mlock, no mprotect; feature `test-util`), to isolate
+    /// what the protection costs.
+    Unprotected,
 }
 
 impl Implementation {
@@ -33,6 +40,9 @@ impl Implementation {
             Implementation::Go => "Go",
             Implementation::Rust => "Rust (ours)",
             Implementation::Peer => "asherah 1.0",
+            Implementation::GoUpstream => "Go upstream benchmark (includes testify per op)",
+            Implementation::Before => "Rust (earlier commit)",
+            Implementation::Unprotected => "Rust, protection off",
         }
     }
 }
@@ -112,6 +122,57 @@ pub struct Environment {
     pub crates: BTreeMap<String, String>,
     /// `git describe` of the lab.
     pub commit: String,
+    /// The CPU as `/proc/cpuinfo` names it, and the flags that decide AES-GCM speed.
+    #[serde(default)]
+    pub cpu: CpuInfo,
+    /// Virtualisation: `systemd-detect-virt`'s answer, or `/sys/hypervisor/type`, or `none`.
+    #[serde(default)]
+    pub virtualisation: String,
+    /// The memlock limit the lab ran under (soft / hard) and the one both sides' benchmarks ran under.
+    #[serde(default)]
+    pub memlock: String,
+    /// Which pages secure memory is backed by (`securememory::default_backing()`), when known.
+    #[serde(default)]
+    pub secret_backing: Option<String>,
+}
+
+/// The CPU: vendor, family and model numbers, and which AES-relevant feature flags it has.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CpuInfo {
+    /// `vendor_id` (x86) or `CPU implementer` (Arm).
+    pub vendor: String,
+    /// `cpu family` (x86) or `CPU architecture` (Arm).
+    pub family: String,
+    /// `model` (x86) or `CPU part` (Arm).
+    pub model: String,
+    /// The flags checked (aes, pclmulqdq, vaes, vpclmulqdq, avx2, avx512f on x86; aes, pmull, sha3 on Arm).
+    pub checked: Vec<String>,
+    /// Those of `checked` the CPU has.
+    pub present: Vec<String>,
+}
+
+/// Machine noise around a run: load average before and after, and the share of CPU time stolen by the hypervisor.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Noise {
+    /// 1-, 5- and 15-minute load averages when the run started.
+    pub load_before: Vec<f64>,
+    /// The same when it finished.
+    pub load_after: Vec<f64>,
+    /// Steal time during the run, percent of all CPU time (`/proc/stat`), when readable.
+    pub steal_pct: Option<f64>,
+    /// Logical CPUs (to read the load per core).
+    pub cores: usize,
+}
+
+impl Noise {
+    /// The 1-minute load per core when the run started.
+    pub fn load_per_core(&self) -> Option<f64> {
+        let l = *self.load_before.first()?;
+        (self.cores > 0).then(|| l / self.cores as f64)
+    }
+
+    /// Above this load per core at the start a report carries a loud warning.
+    pub const BUSY: f64 = 0.5;
 }
 
 /// How the run was made.
@@ -134,6 +195,26 @@ pub struct RunInfo {
     /// Wall time of the measurements alone (builds excluded), seconds.
     #[serde(default)]
     pub measurement_seconds: Option<f64>,
+    /// Load and steal time around the measurements.
+    #[serde(default)]
+    pub noise: Option<Noise>,
+    /// The earlier build §2 compares with (`lab compare`): git ref, commit and subject.
+    #[serde(default)]
+    pub baseline: Option<BaselineBuild>,
+}
+
+/// The other commit of a before/after comparison.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BaselineBuild {
+    /// The ref as given (`HEAD~3`, a hash, a branch).
+    pub git_ref: String,
+    /// Its commit hash.
+    pub commit: String,
+    /// Its subject line.
+    pub subject: String,
+    /// Why that commit (from the scenarios' `[compare]` table), when given.
+    #[serde(default)]
+    pub why: String,
 }
 
 /// One results file.
@@ -185,6 +266,23 @@ impl Results {
     }
 }
 
+/// `(a, b)` value pairs for a ratio: the rounds both measured. A side with a single sample (an exact count, taken
+/// once) is paired with every sample of the other.
+pub fn pairs(a: &Measurement, b: &Measurement) -> Vec<(f64, f64)> {
+    match (a.samples.as_slice(), b.samples.as_slice()) {
+        ([x], ys) if ys.len() > 1 => ys.iter().map(|y| (x.value, y.value)).collect(),
+        (xs, [y]) if xs.len() > 1 => xs.iter().map(|x| (x.value, y.value)).collect(),
+        (xs, ys) => xs
+            .iter()
+            .filter_map(|x| {
+                ys.iter()
+                    .find(|y| y.round == x.round)
+                    .map(|y| (x.value, y.value))
+            })
+            .collect(),
+    }
+}
+
 /// Ratios `a ÷ b` of the rounds both measured (paired by round), or — when they share no round — the single ratio
 /// of medians.
 pub fn paired_ratios(a: &Measurement, b: &Measurement) -> Vec<f64> {
@@ -231,6 +329,15 @@ mod tests {
         assert_eq!(paired_ratios(&rust, &go), vec![0.5, 2.0]);
         let unpaired = m(Implementation::Go, &[(7, 400.0)]);
         assert_eq!(paired_ratios(&rust, &unpaired), vec![0.25]);
+    }
+
+    #[test]
+    fn pairs_match_rounds_or_spread_a_single_count() {
+        let rust = m(Implementation::Rust, &[(0, 100.0), (1, 300.0), (2, 50.0)]);
+        let go = m(Implementation::Go, &[(1, 150.0), (0, 200.0)]);
+        assert_eq!(pairs(&rust, &go), vec![(100.0, 200.0), (300.0, 150.0)]);
+        let count = m(Implementation::Rust, &[(0, 4.0)]);
+        assert_eq!(pairs(&count, &go), vec![(4.0, 150.0), (4.0, 200.0)]);
     }
 
     #[test]

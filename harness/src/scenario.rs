@@ -1,6 +1,6 @@
-//! Scenarios as data (architecture decision 6): `scenarios/*.toml`, each `[[scenario]]` naming where it sits in the
-//! report and which bench of each implementation measures it. The runners, the report and the charts read only
-//! these; adding a scenario is adding a table entry (and the bench functions it names).
+//! Scenarios as data (docs/architecture.md#scenarios-as-data): `scenarios/*.toml`, each `[[scenario]]` naming where
+//! it sits in the report and which bench of each implementation measures it. The runners, the report and the charts
+//! read only these; adding a scenario is adding a table entry (and the bench functions it names).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -157,9 +157,14 @@ pub struct Scenario {
     /// Our implementation.
     #[serde(default)]
     pub rust: Option<RustSource>,
-    /// Upstream Go, through go-baseline.
+    /// Go: our testify-free mirror of the benchmark (a `./dir` package of go-baseline). Every Go figure the report
+    /// compares with comes from here.
     #[serde(default)]
     pub go: Option<GoSource>,
+    /// Upstream Go Asherah's own benchmark of the same work, run in place from the module cache. It calls testify's
+    /// `assert` inside the timed loop, so it is shown in a column of its own and never compared with.
+    #[serde(default)]
+    pub go_upstream: Option<GoSource>,
     /// The crates.io `asherah` 1.0 peer (a `peers` bench id).
     #[serde(default)]
     pub peer: Option<RustSource>,
@@ -172,6 +177,23 @@ pub struct Scenario {
     /// What the analysis predicted (tables 3–4).
     #[serde(default)]
     pub expect: Option<Expect>,
+    /// Why this measurement cannot test the claim (e.g. "equal by format"): its verdict is "n/a: premise".
+    #[serde(default)]
+    pub premise: Option<String>,
+    /// A fixed cost per iteration dominates (e.g. a 5 ms loader): read criterion's slope, not the mean.
+    #[serde(default)]
+    pub fixed_cost: bool,
+    /// Whether the row measures the default configuration of ours (default key mode, default backend). The
+    /// conclusion's headline and its largest wins and losses use only these.
+    #[serde(default = "yes")]
+    pub default_config: bool,
+    /// Rows of §3 and §4 about the same subject share a topic; where their verdicts differ the report says why.
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Scenario {
@@ -191,24 +213,53 @@ impl Scenario {
     }
 }
 
+/// The earlier commit §2 compares with (a `[compare]` table of one scenarios file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareBase {
+    /// A git ref of this repository (a hash, so it means the same in every clone).
+    pub base: String,
+    /// Why that commit, as the report prints it.
+    pub why: String,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     scenario: Vec<Scenario>,
+    #[serde(default)]
+    compare: Option<CompareBase>,
 }
 
-/// Every scenario of every `*.toml` in `dir` (files in name order, scenarios in file order). Duplicate ids, a
-/// scenario with no implementation, a Go source without its package, and a `size` metric whose Go source names no
-/// unit are errors.
-pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>> {
+fn toml_files(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()?;
     files.retain(|p| p.extension().is_some_and(|e| e == "toml"));
     files.sort();
+    Ok(files)
+}
+
+/// The `[compare]` table of the scenario files in `dir` (the first one, in name order), if any.
+pub fn compare_base(dir: &Path) -> Result<Option<CompareBase>> {
+    for path in toml_files(dir)? {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let file: File = toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
+        if file.compare.is_some() {
+            return Ok(file.compare);
+        }
+    }
+    Ok(None)
+}
+
+/// Every scenario of every `*.toml` in `dir` (files in name order, scenarios in file order). Duplicate ids, a
+/// scenario with no implementation, a Go source without its package, and a `size` metric whose Go source names no
+/// unit are errors.
+pub fn load_dir(dir: &Path) -> Result<Vec<Scenario>> {
     let mut all = Vec::new();
-    for path in files {
+    for path in toml_files(dir)? {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
         all.extend(parse(&text).with_context(|| format!("in {}", path.display()))?);
@@ -231,6 +282,14 @@ pub fn validate(all: &[Scenario]) -> Result<()> {
         }
         if s.rust.is_none() && s.go.is_none() && s.peer.is_none() {
             bail!("scenario {:?} names no implementation", s.id);
+        }
+        if let Some(up) = &s.go_upstream
+            && (up.package.is_empty() || !up.name.starts_with("Benchmark"))
+        {
+            bail!(
+                "scenario {:?}: go_upstream needs a package and a Benchmark… name",
+                s.id
+            );
         }
         if let Some(go) = &s.go {
             if go.package.is_empty() || !go.name.starts_with("Benchmark") {
@@ -323,5 +382,21 @@ published = { go = 354.9, rust = 1168.7, rust_optimized = "380–390" }
                 "no scenario for {table:?}"
             );
         }
+        // Upstream's own benchmark is only ever a column beside our testify-free mirror.
+        for s in &all {
+            if s.go_upstream.is_some()
+                && let Some(go) = &s.go
+            {
+                assert!(
+                    go.package.starts_with("./"),
+                    "{}: go must be a mirror",
+                    s.id
+                );
+            }
+        }
+        let base = compare_base(&dir)
+            .unwrap()
+            .expect("optimization.toml names the before commit");
+        assert!(!base.base.is_empty() && !base.why.is_empty());
     }
 }

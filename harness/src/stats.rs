@@ -1,5 +1,8 @@
-//! The few statistics the report needs: median and quartiles of a cell's per-round samples, and an exact
-//! Mann–Whitney U test for "did this change between two runs".
+//! The few statistics the report needs: median and quartiles of a cell's per-round samples, a bootstrap confidence
+//! interval of the ratio of two implementations' means over paired rounds, the rule that turns it into a win, a loss
+//! or "no difference", and an exact Mann–Whitney U test for "did this change between two builds".
+
+use rand::{Rng as _, SeedableRng as _};
 
 /// Median, quartiles and range of a set of samples (linear interpolation between order statistics, as R's
 /// default `quantile` type 7).
@@ -112,6 +115,90 @@ fn u_distribution(m: usize, n: usize) -> Vec<f64> {
     std::mem::take(&mut table[m][n])
 }
 
+/// Bootstrap resamples for a ratio's confidence interval.
+pub const RESAMPLES: usize = 4000;
+/// Confidence level of the ratio intervals.
+pub const CONFIDENCE: f64 = 0.95;
+/// The smallest effect the report calls a win or a loss: 5 %.
+pub const MIN_EFFECT: f64 = 0.05;
+
+/// The ratio `mean(a) ÷ mean(b)` over rounds both measured, with a percentile-bootstrap confidence interval that
+/// resamples whole rounds (so each resample keeps the pairing).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RatioCi {
+    /// Rounds paired.
+    pub n: usize,
+    /// Point estimate: ratio of the means.
+    pub ratio: f64,
+    /// Lower bound of the interval.
+    pub lo: f64,
+    /// Upper bound of the interval.
+    pub hi: f64,
+}
+
+/// Where `a` stands against `b` by a ratio's interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Difference {
+    /// `a` lower: the interval lies below 1 and the ratio is at least [`MIN_EFFECT`] below it.
+    Lower,
+    /// `a` higher: the interval lies above 1 and the ratio at least [`MIN_EFFECT`] above it.
+    Higher,
+    /// The interval holds 1, or the effect is under [`MIN_EFFECT`].
+    None,
+}
+
+impl RatioCi {
+    /// The ratio and its interval for paired `(a, b)` values (one pair per round). With one pair the interval is
+    /// the point itself; `None` when there is no pair or a mean of `b` is zero. The resampling is seeded, so a
+    /// results file renders the same every time.
+    pub fn of(pairs: &[(f64, f64)]) -> Option<RatioCi> {
+        let ratio = ratio_of_means(pairs.iter())?;
+        if pairs.len() < 2 {
+            return Some(RatioCi {
+                n: pairs.len(),
+                ratio,
+                lo: ratio,
+                hi: ratio,
+            });
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x1ab_5eed);
+        let mut draws: Vec<f64> = (0..RESAMPLES)
+            .filter_map(|_| {
+                ratio_of_means((0..pairs.len()).map(|_| &pairs[rng.random_range(0..pairs.len())]))
+            })
+            .collect();
+        draws.sort_by(f64::total_cmp);
+        let tail = (1.0 - CONFIDENCE) / 2.0;
+        Some(RatioCi {
+            n: pairs.len(),
+            ratio,
+            lo: quantile(&draws, tail),
+            hi: quantile(&draws, 1.0 - tail),
+        })
+    }
+
+    /// The report's rule: a difference only when the interval excludes 1 and the effect is at least 5 %.
+    pub fn difference(&self) -> Difference {
+        if self.hi < 1.0 && self.ratio <= 1.0 - MIN_EFFECT {
+            Difference::Lower
+        } else if self.lo > 1.0 && self.ratio >= 1.0 + MIN_EFFECT {
+            Difference::Higher
+        } else {
+            Difference::None
+        }
+    }
+}
+
+fn ratio_of_means<'a>(pairs: impl Iterator<Item = &'a (f64, f64)>) -> Option<f64> {
+    let (mut a, mut b, mut n) = (0.0, 0.0, 0usize);
+    for (x, y) in pairs {
+        a += x;
+        b += y;
+        n += 1;
+    }
+    (n > 0 && b != 0.0).then(|| a / b)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +244,43 @@ mod tests {
         assert_eq!(d.iter().sum::<f64>(), 210.0);
         assert_eq!(d[0], 1.0);
         assert_eq!(d[24], 1.0);
+    }
+
+    #[test]
+    fn ratio_interval_excludes_one_only_for_a_real_difference() {
+        // Rust 20 % faster every round, with a little noise: a clear difference.
+        let faster: Vec<(f64, f64)> = (0..10)
+            .map(|i| (80.0 + f64::from(i % 3), 100.0 + f64::from(i % 2)))
+            .collect();
+        let ci = RatioCi::of(&faster).unwrap();
+        assert!(ci.lo <= ci.ratio && ci.ratio <= ci.hi, "{ci:?}");
+        assert!(ci.hi < 1.0, "{ci:?}");
+        assert_eq!(ci.difference(), Difference::Lower);
+        // The same pairs swapped: the mirror image.
+        let slower: Vec<(f64, f64)> = faster.iter().map(|&(a, b)| (b, a)).collect();
+        assert_eq!(
+            RatioCi::of(&slower).unwrap().difference(),
+            Difference::Higher
+        );
+        // Rounds on both sides of 1: the interval straddles it.
+        let mixed: Vec<(f64, f64)> = (0..10)
+            .map(|i| (if i % 2 == 0 { 70.0 } else { 130.0 }, 100.0))
+            .collect();
+        let ci = RatioCi::of(&mixed).unwrap();
+        assert!(ci.lo < 1.0 && ci.hi > 1.0, "{ci:?}");
+        assert_eq!(ci.difference(), Difference::None);
+        // A consistent but tiny effect (2 %) is no difference either.
+        let tiny: Vec<(f64, f64)> = (0..10).map(|_| (98.0, 100.0)).collect();
+        let ci = RatioCi::of(&tiny).unwrap();
+        assert!(ci.hi < 1.0);
+        assert_eq!(ci.difference(), Difference::None);
+    }
+
+    #[test]
+    fn ratio_interval_edge_cases() {
+        assert_eq!(RatioCi::of(&[]), None);
+        assert_eq!(RatioCi::of(&[(1.0, 0.0)]), None);
+        let one = RatioCi::of(&[(1.0, 2.0)]).unwrap();
+        assert_eq!((one.n, one.ratio, one.lo, one.hi), (1, 0.5, 0.5, 0.5));
     }
 }

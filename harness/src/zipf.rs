@@ -1,6 +1,6 @@
 //! Go's `math/rand` Zipf generator, ported: `rand.NewZipf(r, s, v, imax)` and `(*Zipf).Uint64()`.
 //!
-//! The integration benches (spec §11.3) draw partition ids from
+//! The integration benches (docs/compatibility.md#go-benchmarks-mirrored) draw partition ids from
 //! `rand.NewZipf(rand.New(rand.NewSource(seed)), 1.0001, 10, 32000)`. This module mirrors that generator:
 //!
 //! * [`Zipf`] is the rejection-inversion sampler of Hörmann & Derflinger ("Rejection-Inversion to Generate Variates
@@ -25,11 +25,11 @@
 //! the integration parameters, `= 2^20` gives 32000), which [`Zipf::next_u64`] rejects and redraws instead, so
 //! values always lie in `[0, imax]`. For [`GoRand`] that is an `Int63() < 2^20`-class event (≈1e-13 per draw).
 
-/// Spec §11.3 integration-bench Zipf exponent `s`.
+/// docs/compatibility.md#go-benchmarks-mirrored integration-bench Zipf exponent `s`.
 pub const INTEGRATION_S: f64 = 1.0001;
-/// Spec §11.3 integration-bench Zipf offset `v`.
+/// docs/compatibility.md#go-benchmarks-mirrored integration-bench Zipf offset `v`.
 pub const INTEGRATION_V: f64 = 10.0;
-/// Spec §11.3 integration-bench Zipf maximum `imax` (`1000 × 32`).
+/// docs/compatibility.md#go-benchmarks-mirrored integration-bench Zipf maximum `imax` (`1000 × 32`).
 pub const INTEGRATION_IMAX: u64 = 32_000;
 
 /// A source of uniform `f64` variates in `[0, 1)` for [`Zipf`].

@@ -3,7 +3,7 @@
 //!
 //! The bounds are the measured counts; a change that adds an allocation to a hot path fails here, one that removes
 //! one passes (then lower the bound). What they are:
-//! * encrypt, stack DRK and cached cipher: 3 — the record's `data`, its `encrypted_key`, and the parent key id
+//! * encrypt, stack DRK and both cached-cipher modes: 3 — the record's `data`, its `encrypted_key`, and the parent key id
 //!   `String` in its `KeyMeta`;
 //! * encrypt, protected DRK: 4 — those 3 plus the heap copy of the data-row key secret's guard canary (the
 //!   secret's pages themselves are `mmap`ed, not heap);
@@ -22,10 +22,11 @@ use appencryption::{
 const OPS: u64 = 100;
 
 /// `(mode name, mode, max allocations per encrypt, max allocations per decrypt)`.
-const BOUNDS: [(&str, KeyMode, u64, u64); 3] = [
+const BOUNDS: [(&str, KeyMode, u64, u64); 4] = [
     ("protected_drk", KeyMode::ProtectedDataRowKey, 3, 1),
     ("stack_drk", KeyMode::StackDataRowKey, 3, 1),
     ("cached_cipher", KeyMode::CachedCipher, 3, 1),
+    ("secret_cached_cipher", KeyMode::SecretCachedCipher, 3, 1),
 ];
 const SIZES: [usize; 2] = [64, 1024];
 

@@ -1,5 +1,6 @@
 //! Go ↔ Rust interop against the real upstream Go Asherah (appencryption v0.9.0, pinned in go-baseline/go.mod),
-//! offline through a shared SQLite metastore file (spec §12, architecture decision 4).
+//! offline through a shared SQLite metastore file (docs/compatibility.md#cross-language-suite,
+//! docs/architecture.md#interop-tested-against-real-go).
 //!
 //! The Go side is go-baseline's `cmd/interop`, built once per test run into the cargo target dir; every Go call is
 //! a separate OS process over the same file the Rust side has open. Both use the cross-language suite's identities
@@ -56,7 +57,8 @@ enum FirstWriter {
 
 /// Both directions through one shared metastore (`go_metastore` is the Go CLI's `--metastore` argument, `rust` the
 /// Rust side over the same store), for a partition nobody has written yet: the first writer creates the SK and IK,
-/// the second reuses them (spec §12 step 3), and each side decrypts every record of the other.
+/// the second reuses them (docs/compatibility.md#cross-language-suite), and each side decrypts every record of the
+/// other.
 fn exchange(go: &GoCli, go_metastore: &str, rust: &RustSide, partition: &str, first: FirstWriter) {
     let payloads = edge_payloads();
     let items: Vec<(&str, &[u8])> = payloads
@@ -122,7 +124,8 @@ fn exchange(go: &GoCli, go_metastore: &str, rust: &RustSide, partition: &str, fi
         assert_eq!(&got, payload, "Go decrypt of Rust's {name}");
     }
 
-    // Single-record CLI path too: the transport string as the §12 files hold it.
+    // Single-record CLI path too: the transport string as the docs/compatibility.md#cross-language-suite files hold
+    // it.
     let single = go.ok(
         &[
             "decrypt",
@@ -160,9 +163,9 @@ fn rust_writes_keys_first_then_both_directions_decrypt() {
     exchange_sqlite(go, &scratch("rust-first"), FirstWriter::Rust);
 }
 
-/// Spec §12's flow: every implementation writes `<impl>_encrypted` (standard base64 of the DRR JSON, no trailing
-/// newline) into one directory, then every implementation decrypts every file; plus the Python sidecar's layout of
-/// a Go and a Rust record.
+/// docs/compatibility.md#cross-language-suite flow: every implementation writes `<impl>_encrypted` (standard base64
+/// of the DRR JSON, no trailing newline) into one directory, then every implementation decrypts every file; plus the
+/// Python sidecar's layout of a Go and a Rust record.
 #[test]
 fn spec_12_files_decrypt_in_both_implementations() {
     let Some(go) = go_cli() else { return };
@@ -226,9 +229,9 @@ fn spec_12_files_decrypt_in_both_implementations() {
     );
 }
 
-/// Region-suffixed partitions (spec §6): a Go session in us-west-2 and a Rust session in eu-west-1 over one table
-/// each write their own suffixed keys and decrypt each other's records (the prefix rule), while an unsuffixed
-/// session of either language rejects a suffixed record.
+/// Region-suffixed partitions (docs/compatibility.md#partitions-and-region-suffixes): a Go session in us-west-2 and
+/// a Rust session in eu-west-1 over one table each write their own suffixed keys and decrypt each other's records
+/// (the prefix rule), while an unsuffixed session of either language rejects a suffixed record.
 #[test]
 fn region_suffixed_partitions_cross_languages() {
     let Some(go) = go_cli() else { return };

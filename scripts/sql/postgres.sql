@@ -1,5 +1,6 @@
--- The Asherah metastore table for PostgreSQL (spec §8.3): `created` is a `timestamp` (without time zone) holding
--- UTC wall-clock time. The same text is `Dialect::Postgres.schema()`; a unit test keeps the two identical.
+-- The Asherah metastore table for PostgreSQL (docs/compatibility.md#sql-metastore): `created` is a `timestamp`
+-- (without time zone) holding UTC wall-clock time. The same text is `Dialect::Postgres.schema()`; a unit test keeps
+-- the two identical.
 CREATE TABLE IF NOT EXISTS encryption_key (
   id          VARCHAR(255) NOT NULL,
   created     TIMESTAMP    NOT NULL DEFAULT CURRENT_TIMESTAMP,

@@ -197,8 +197,8 @@ func TestRegionSuffix(t *testing.T) {
 		}
 	}
 
-	// A suffixed session of another region decrypts both (prefix rule, spec §6); an unsuffixed one rejects the
-	// suffixed record.
+	// A suffixed session of another region decrypts both (prefix rule,
+	// docs/compatibility.md#partitions-and-region-suffixes); an unsuffixed one rejects the suffixed record.
 	for transport, want := range map[string]string{string(west): "from the west", string(plain): "from no region"} {
 		got := mustRun(t, []byte(transport), "decrypt", "--metastore", ms, "--region-suffix", "eu-west-1")
 		if string(got) != want {
@@ -234,7 +234,8 @@ func TestMySQLMetastore(t *testing.T) {
 	enc := encryptBatchCLI(t, in, "--metastore", ms, "--partition", partition)
 	checkDecrypted(t, in, decryptBatchCLI(t, enc, "--metastore", ms, "--partition", partition), partition)
 
-	// The §12 flow: encrypt and decrypt in separate processes (here: calls), one payload.
+	// The docs/compatibility.md#cross-language-suite flow: encrypt and decrypt in separate processes (here: calls), one
+	// payload.
 	transport := mustRun(t, []byte("mySuperSecretPayload"), "encrypt", "--metastore", ms, "--partition", partition)
 	if got := mustRun(t, transport, "decrypt", "--metastore", ms, "--partition", partition); string(got) != "mySuperSecretPayload" {
 		t.Fatalf("decrypt: %q", got)

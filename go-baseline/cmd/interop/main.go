@@ -1,5 +1,6 @@
 // Command interop encrypts and decrypts with the upstream Go Asherah (appencryption v0.9.0) so the Rust
-// implementation can be tested against it across processes (spec §12, architecture decision 4).
+// implementation can be tested against it across processes (docs/compatibility.md#cross-language-suite,
+// docs/architecture.md#interop-tested-against-real-go).
 //
 //	interop encrypt [flags] < payload      > base64(DRR JSON)
 //	interop decrypt [flags] < base64(DRR JSON) > payload
@@ -11,13 +12,15 @@
 //
 //	--service, --product, --partition   key identity (defaults: the cross-language suite's service/product/partition;
 //	                                    in a batch, an item without "partition" uses --partition)
-//	--metastore sqlite:<path>           SQL metastore on a SQLite file (created with the spec §8.3 table if missing)
+//	--metastore sqlite:<path>           SQL metastore on a SQLite file (created with the table of
+//	                                    docs/compatibility.md#sql-metastore if missing)
 //	--metastore json:<path>             in-memory metastore loaded from <path> (missing file = empty) and, after
 //	                                    encrypt, written back: [{"id":…,"created":…,"key_record":{EKR JSON}}, …]
 //	--metastore mysql://user:pass@host:port/db   SQL metastore on MySQL/MariaDB (go-sql-driver/mysql; table
 //	                                    created if missing); mysql:<go DSN> also works
 //	--region-suffix S                   make the metastore report region suffix S (as DynamoDB's region-suffix mode
-//	                                    does), so keys are `…_S` and records of any region decrypt (spec §6)
+//	                                    does), so keys are `…_S` and records of any region decrypt
+//	                                    (docs/compatibility.md#partitions-and-region-suffixes)
 //	--static-key                        static KMS master key (32 bytes; default the canonical test key)
 //
 // The ciphertext is the cross-language transport form: standard base64 of the DRR's encoding/json bytes, written
@@ -45,15 +48,17 @@ import (
 	"github.com/godaddy/asherah/go/appencryption/pkg/kms"
 )
 
-// canonicalStaticKey is the static KMS master key used by every Asherah test suite (spec §9.2).
+// canonicalStaticKey is the static KMS master key used by every Asherah test suite
+// (docs/compatibility.md#static-kms).
 const canonicalStaticKey = "thisIsAStaticMasterKeyForTesting"
 
 //nolint:gochecknoinits // the zone must be fixed before any time value is created.
 func init() {
 	// Go's SQL metastore binds `created` as time.Unix(created, 0), a time in the process-local zone, and the SQLite
 	// driver writes that time as text with the zone's offset. Running in UTC makes the column read
-	// `YYYY-MM-DD HH:MM:SS+00:00` whatever TZ says, which is what the Rust SQLite metastore binds (spec §8.3:
-	// `created` as UTC with second precision), so both can look up each other's rows.
+	// `YYYY-MM-DD HH:MM:SS+00:00` whatever TZ says, which is what the Rust SQLite metastore binds
+	// (docs/compatibility.md#sql-metastore: `created` as UTC with second precision), so both can look up each other's
+	// rows.
 	time.Local = time.UTC
 }
 
@@ -187,8 +192,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	return nil
 }
 
-// suffixedMetastore reports a region suffix, which makes the session factory build suffixed partitions (spec §6):
-// upstream only does this for its DynamoDB metastores; the wrapper gives any metastore that behaviour.
+// suffixedMetastore reports a region suffix, which makes the session factory build suffixed partitions
+// (docs/compatibility.md#partitions-and-region-suffixes): upstream only does this for its DynamoDB metastores; the
+// wrapper gives any metastore that behaviour.
 type suffixedMetastore struct {
 	appencryption.Metastore
 

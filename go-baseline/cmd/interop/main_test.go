@@ -255,8 +255,9 @@ func TestDecryptSpecVectorsSQLiteMetastore(t *testing.T) {
 	}
 }
 
-// TestDecryptToleratesForeignJSON: the §2.8 DRR re-encoded the way other producers write it (the Python sidecar's
-// spaces and Data-first order, lowercase keys) still decrypts (spec §2.2 decoding rules, §12 point 4).
+// TestDecryptToleratesForeignJSON: the docs/compatibility.md#test-vectors DRR re-encoded the way other producers
+// write it (the Python sidecar's spaces and Data-first order, lowercase keys) still decrypts
+// (docs/compatibility.md#json-encoding-and-decoding decoding rules, docs/compatibility.md#cross-language-suite).
 func TestDecryptToleratesForeignJSON(t *testing.T) {
 	v := loadVectors(t)
 	path := filepath.Join(t.TempDir(), "metastore.db")
@@ -430,8 +431,9 @@ func sqliteRows(t *testing.T, path string) map[string]sqliteRow {
 	return rows
 }
 
-// insertSpecRows writes the §2.8 rows into a new SQLite metastore with plain SQL, `created` as the text the Rust
-// SQLite metastore binds, so the Go decrypt below proves the two agree on the column format.
+// insertSpecRows writes the docs/compatibility.md#test-vectors rows into a new SQLite metastore with plain SQL,
+// `created` as the text the Rust SQLite metastore binds, so the Go decrypt below proves the two agree on the column
+// format.
 func insertSpecRows(t *testing.T, path string, v specVectors) {
 	t.Helper()
 

@@ -21,7 +21,7 @@ import (
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, registered as "sqlite"
 )
 
-// mysqlSchema is the documented spec §8.3 table, made idempotent.
+// mysqlSchema is the documented docs/compatibility.md#sql-metastore table, made idempotent.
 const mysqlSchema = `CREATE TABLE IF NOT EXISTS encryption_key (
   id          VARCHAR(255) NOT NULL,
   created     TIMESTAMP    NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -30,8 +30,8 @@ const mysqlSchema = `CREATE TABLE IF NOT EXISTS encryption_key (
   INDEX (created)
 )`
 
-// sqliteSchema is the spec §8.3 table in SQLite's dialect (the same statements as the Rust SQLite metastore):
-// SQLite has no inline INDEX clause, so the `created` index is its own statement.
+// sqliteSchema is the docs/compatibility.md#sql-metastore table in SQLite's dialect (the same statements as the Rust
+// SQLite metastore): SQLite has no inline INDEX clause, so the `created` index is its own statement.
 var sqliteSchema = []string{
 	`CREATE TABLE IF NOT EXISTS encryption_key (
   id          VARCHAR(255) NOT NULL,
@@ -101,7 +101,8 @@ func openSQLite(path string) (*metastore, error) {
 
 // mysqlDSN turns what follows `mysql:` into a go-sql-driver DSN: `//user:pass@host:port/db[?params]` (the
 // mysql:// URL that ASHERAH_TEST_MYSQL_URL and sqlx use) or a go-sql-driver DSN as is. Times are exchanged in UTC
-// (the driver's default loc), which is what spec §8.3 requires of every writer of the shared table.
+// (the driver's default loc), which is what docs/compatibility.md#sql-metastore requires of every writer of the
+// shared table.
 func mysqlDSN(rest string) (string, error) {
 	if !strings.HasPrefix(rest, "//") {
 		if _, err := mysql.ParseDSN(rest); err != nil {

@@ -1,6 +1,7 @@
-// Package benchkit holds what the benchmark packages of go-baseline share: spec §11's identities, the AEAD, the
-// static KMS, factory set-up and tear-down, and a checked warm-up round trip. Written against the public API of the
-// pinned upstream appencryption module; no upstream code is copied.
+// Package benchkit holds what the benchmark packages of go-baseline share:
+// docs/compatibility.md#go-benchmarks-mirrored's identities, the AEAD, the static KMS, factory set-up and tear-down,
+// and a checked warm-up round trip. Written against the public API of the pinned upstream appencryption module; no
+// upstream code is copied.
 package benchkit
 
 import (
@@ -14,7 +15,7 @@ import (
 	"github.com/godaddy/asherah/go/appencryption/pkg/kms"
 )
 
-// The identities of the upstream benchmarks (spec §11.3).
+// The identities of the upstream benchmarks (docs/compatibility.md#go-benchmarks-mirrored).
 const (
 	Product     = "enclibrary"
 	Service     = "asherah"

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-/// The cross-language suite's identities and payload (spec §12).
+/// The cross-language suite's identities and payload (docs/compatibility.md#cross-language-suite).
 pub(crate) const SERVICE: &str = "service";
 pub(crate) const PRODUCT: &str = "product";
 pub(crate) const PARTITION: &str = "partition";
@@ -170,7 +170,8 @@ impl GoCli {
 // The Rust side
 // ---------------------------------------------------------------------------------------------------------------
 
-/// A metastore that reports a region suffix, as Go's DynamoDB metastore does in region-suffix mode (spec §6).
+/// A metastore that reports a region suffix, as Go's DynamoDB metastore does in region-suffix mode
+/// (docs/compatibility.md#partitions-and-region-suffixes).
 pub(crate) struct Suffixed {
     inner: Arc<dyn Metastore>,
     suffix: String,
@@ -277,7 +278,8 @@ impl RustSide {
         self.rt.block_on(future)
     }
 
-    /// Encrypt with a fresh session for `partition`; returns the §12 transport string.
+    /// Encrypt with a fresh session for `partition`; returns the docs/compatibility.md#cross-language-suite
+    /// transport string.
     pub(crate) fn encrypt(&self, partition: &str, payload: &[u8]) -> String {
         let session = self.factory.get_session(partition).expect("session");
         let drr = self
@@ -333,8 +335,8 @@ pub(crate) fn transport_of(value: &Value) -> String {
     STANDARD.encode(serde_json::to_vec(value).expect("JSON"))
 }
 
-/// The same DRR in the Python gRPC sidecar's layout (spec §12 item 4): key order `Data`, then `Key` with
-/// `ParentKeyMeta`, `Key`, `Created`, and `json.dumps`'s default separators (", " and ": ").
+/// The same DRR in the Python gRPC sidecar's layout (docs/compatibility.md#cross-language-suite): key order `Data`,
+/// then `Key` with `ParentKeyMeta`, `Key`, `Created`, and `json.dumps`'s default separators (", " and ": ").
 pub(crate) fn python_sidecar_layout(transport: &str) -> String {
     let drr = drr_value(transport);
     let key = &drr["Key"];
