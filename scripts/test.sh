@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step prints the minutes elapsed since the start, so a slow step shows in CI's log (budget: 40 min).
+started_at=$SECONDS
+step() { printf '\n==> [%d:%02d] %s\n' $(((SECONDS - started_at) / 60)) $(((SECONDS - started_at) % 60)) "$*"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
