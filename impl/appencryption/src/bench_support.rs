@@ -75,7 +75,7 @@ impl BenchKey {
 
 fn key(
     kind: MemoryKind,
-    bytes: Zeroizing<[u8; KEY_LEN]>,
+    mut bytes: Zeroizing<[u8; KEY_LEN]>,
     created: i64,
     revoked: bool,
 ) -> Result<BenchKey, Error> {
@@ -84,7 +84,7 @@ fn key(
         &factory,
         &AesGcmBackend,
         KeyMode::StackDataRowKey,
-        bytes,
+        &mut bytes,
         created,
         revoked,
     )

@@ -89,7 +89,7 @@ impl<B: AeadBackend> Envelope<B> {
 
     fn new_key(
         &self,
-        bytes: Zeroizing<[u8; KEY_LEN]>,
+        bytes: &mut [u8; KEY_LEN],
         created: i64,
         revoked: bool,
     ) -> Result<CryptoKey<B>, Error> {
@@ -273,7 +273,7 @@ impl<B: AeadBackend> Envelope<B> {
                 }),
             };
             if self.store(ik_id, created, &record).await {
-                return self.new_key(bytes, created, false);
+                return self.new_key(&mut bytes, created, false);
             }
             drop(bytes); // lost the race: this key was never stored; wipe it
             if let Some(winner) = self.race_winner(ik_id, attempt).await? {
@@ -313,7 +313,7 @@ impl<B: AeadBackend> Envelope<B> {
         sk.with_cipher(&s.backend, |c| {
             s.backend.open_key(c, &record.encrypted_key, &mut bytes)
         })?;
-        self.new_key(bytes, record.created, record.revoked)
+        self.new_key(&mut bytes, record.created, record.revoked)
     }
 
     /// S1–S8: the latest valid system key, or a new one encrypted by the KMS.
@@ -339,7 +339,7 @@ impl<B: AeadBackend> Envelope<B> {
                 parent_key_meta: None,
             };
             if self.store(sk_id, created, &record).await {
-                return self.new_key(bytes, created, false);
+                return self.new_key(&mut bytes, created, false);
             }
             drop(bytes); // lost the race: this key was never stored; wipe it
             if let Some(winner) = self.race_winner(sk_id, attempt).await? {
@@ -375,7 +375,7 @@ impl<B: AeadBackend> Envelope<B> {
             .kms
             .decrypt_key(&record.encrypted_key, &mut bytes)
             .await?;
-        self.new_key(bytes, record.created, record.revoked)
+        self.new_key(&mut bytes, record.created, record.revoked)
     }
 
     /// After a lost creation race (C7/S7): the winner's record, or `None` to try creating again because the

@@ -41,7 +41,10 @@ pub struct SessionFactoryBuilder<B: AeadBackend = AesGcmBackend> {
     kms: Arc<dyn KeyManagementService>,
     policy: CryptoPolicy,
     backend: B,
-    secrets: SecretFactory,
+    /// `None` until [`SessionFactoryBuilder::secret_factory`] sets one; `build` then makes the default. Building
+    /// the default eagerly in `builder()` would set `RLIMIT_CORE = 0` for the process before the caller could
+    /// pass a factory built with `disable_core_dumps(false)`.
+    secrets: Option<SecretFactory>,
     rng: Arc<dyn SecureRandom>,
     key_rng: Arc<dyn SecureRandom>,
     clock: Arc<dyn Clock>,
@@ -66,7 +69,7 @@ impl SessionFactory<AesGcmBackend> {
             kms,
             policy: CryptoPolicy::default(),
             backend: AesGcmBackend,
-            secrets: SecretFactory::default(),
+            secrets: None,
             rng: Arc::new(ThreadLocalRandom),
             key_rng: Arc::new(OsRandom),
             clock: Arc::new(SystemClock),
@@ -101,7 +104,7 @@ impl<B: AeadBackend> SessionFactoryBuilder<B> {
 
     /// Go's `WithSecretFactory`: which secure memory holds the keys.
     pub fn secret_factory(mut self, secrets: SecretFactory) -> Self {
-        self.secrets = secrets;
+        self.secrets = Some(secrets);
         self
     }
 
@@ -195,7 +198,7 @@ impl<B: AeadBackend> SessionFactoryBuilder<B> {
             metastore,
             kms,
             backend: self.backend,
-            secrets: self.secrets,
+            secrets: self.secrets.unwrap_or_default(),
             rng: self.rng,
             key_rng: self.key_rng,
             clock: self.clock,

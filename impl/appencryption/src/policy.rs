@@ -65,10 +65,20 @@ pub const DEFAULT_FAILED_LOAD_CACHE_DURATION: Duration = Duration::from_secs(1);
 ///
 /// In every mode a key schedule built for one call (the data-row key's; the system or intermediate key's outside
 /// the cached-cipher modes) is built on the calling thread's stack, inside the key's access window, and wiped on
-/// return, by either AEAD backend. As with any Rust value, copies made while building it (the AES libraries
-/// return it by value) can remain lower on that stack until later calls overwrite them. The same holds for a
-/// cached schedule when a key is loaded: it is built on the loading thread's stack and moved into the cache entry
-/// (or, in `SecretCachedCipher`, into its pages), and the copy it was moved from is not wiped.
+/// return, by either AEAD backend. Copies that building and using it leave in dead frames lower on that stack
+/// (the AES libraries return schedules by value, and Rust moves by copying) are overwritten before the window
+/// closes, and so are those a key load leaves (creating or decrypting a system or intermediate key): the crate
+/// zeroes the stack below each such call.
+///
+/// **What a core dump holds, per mode** (shown by the crash-dump test, `tests/crash_dump.rs`, which aborts a
+/// process in the middle of an encrypt and searches its core for every key; core dumps are off by default, see
+/// [`securememory::SecretFactory`]):
+///
+/// | in the core | `ProtectedDataRowKey` | `StackDataRowKey` | `CachedCipher` | `SecretCachedCipher` |
+/// |---|---|---|---|---|
+/// | system and intermediate keys | no | no | yes: their schedules are heap memory | no (schedules in dump-excluded pages) |
+/// | the data-row key of an encrypt in progress | no | yes, on the encrypting thread's stack | yes, as `StackDataRowKey` | yes, as `StackDataRowKey` |
+/// | the random generator's state | no | no | no | no |
 ///
 /// **Default: `StackDataRowKey`.** Secure memory is the reason this library exists, and `StackDataRowKey` keeps
 /// every long-lived key in it: a memory disclosure while idle yields nothing cached. What it gives up relative to

@@ -13,24 +13,23 @@
 //! The parent then searches the core for each key's 32 bytes and for every high-entropy 32-byte chunk of the RNG
 //! state, and tells hits in the aborting thread's stack from hits anywhere else. Expected, and asserted:
 //!
-//! | item | `ProtectedDataRowKey` | `StackDataRowKey` (default) | `CachedCipher` |
-//! |---|---|---|---|
-//! | system key | absent; stack residue tolerated (known defect) | as `ProtectedDataRowKey` | may be present: its cached key schedule is ordinary heap memory |
-//! | intermediate key | absent; stack residue tolerated (known defect) | as `ProtectedDataRowKey` | may be present: as above |
-//! | data-row key | absent (a scratch page) | may be present: a stack buffer, live during the encrypt | may be present: as the default |
-//! | RNG state | absent | absent | absent |
+//! | item | `ProtectedDataRowKey` | `StackDataRowKey` (default) | `CachedCipher` | `SecretCachedCipher` |
+//! |---|---|---|---|---|
+//! | system key | absent | absent | may be present: its cached key schedule is ordinary heap memory | absent: its schedule is in dump-excluded pages |
+//! | intermediate key | absent | absent | may be present: as above | absent: as above |
+//! | data-row key | absent (a scratch page) | may be present: a stack buffer, live during the encrypt | may be present: as the default | may be present: as the default |
+//! | RNG state | absent | absent | absent | absent |
 //!
 //! "May be present" is allowed by that mode's design and printed as found or not; "absent" fails the test when
-//! found. The known defect: the thread that created, loaded and used the system and intermediate keys keeps copies
-//! of them in dead stack frames (key buffers and key schedules moved by value and never wiped), which a core dump
-//! of that thread's stack carries; see `stack_residue_known`. It is printed on every run, and
-//! `ASHERAH_CRASH_DUMP_STRICT=1` turns it into a failure. A schedule is found by the raw key because AES-256 key
-//! expansion keeps the key as its first two round keys (AES-NI and ring layouts; a bit-sliced software schedule
-//! would hide it from this search, not from an attacker).
+//! found, wherever it is found, the dead frames of the stack included: the code scrubs the stack below every use
+//! and every load of a system or intermediate key (`crypto/stack_scrub.rs`), and this test is what shows the
+//! scrub reaches far enough. A schedule is found by the raw key because AES-256 key expansion keeps the key as
+//! its first two round keys (AES-NI and ring layouts; a bit-sliced software schedule would hide it from this
+//! search, not from an attacker). `ASHERAH_CRASH_DUMP_KEEP=1` keeps the cores and the children's output.
 //!
-//! Building a `SessionFactory` sets the process's `RLIMIT_CORE` to 0, soft and hard (its builder starts from a
-//! default `SecretFactory`, which does so even when `.secret_factory` then replaces it), and raising a hard limit
-//! needs `CAP_SYS_RESOURCE`. The kernel does not apply that limit to a core piped to a helper, so the test sets
+//! The child's factory leaves `RLIMIT_CORE` alone (`disable_core_dumps(false)`), but the soft limit is often 0
+//! (it is on CI machines), and `core_pattern` may name a path the test cannot write. The kernel applies neither
+//! to a core piped to a helper, so the test sets
 //! `/proc/sys/kernel/core_pattern` to `|dd of=<its temp dir>/core.%p` for its duration (root only) and restores
 //! the original afterwards. Where that cannot be done it says so loudly and passes; under `CI=true` it fails only
 //! if the pattern could be set and no core appeared. Two runs of this test at the same time would race on the
@@ -55,10 +54,11 @@ use zeroize::Zeroize;
 /// Set in the child's environment to the key mode it runs (`Debug` name).
 const CHILD_ENV: &str = "ASHERAH_CRASH_DUMP_CHILD";
 const CORE_PATTERN: &str = "/proc/sys/kernel/core_pattern";
-const MODES: [KeyMode; 3] = [
+const MODES: [KeyMode; 4] = [
     KeyMode::ProtectedDataRowKey,
     KeyMode::StackDataRowKey,
     KeyMode::CachedCipher,
+    KeyMode::SecretCachedCipher,
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ fn print_stack_range(out: &mut impl Write) {
         .filter_map(mapping_range)
         .find(|&(start, end)| start <= here && here < end)
     {
-        writeln!(out, "stack {start:x} {end:x}").expect("stdout");
+        writeln!(out, "stack {start:x} {end:x} {here:x}").expect("stdout");
     }
 }
 
@@ -220,8 +220,7 @@ fn crash_dump_child() {
     .rng(rng.clone())
     .build()
     .expect("factory");
-    // `SessionFactory::builder` builds a default `SecretFactory` before `.secret_factory` replaces it, and that
-    // has set RLIMIT_CORE to 0, soft and hard: the parent pipes the core instead (see prepare_dumping).
+    // The soft RLIMIT_CORE may be 0 anyway: the parent pipes the core, which the limit does not stop.
     let session = factory.get_session("crash-dump").expect("session");
     session.encrypt(b"warm-up").expect("first encrypt");
     println!("warm");
@@ -248,6 +247,8 @@ struct Report {
     backing: String,
     /// The aborting thread's stack mapping.
     stack: Option<(u64, u64)>,
+    /// How far below the stack mapping's end the aborting frame was (hits below it lie in dead frames).
+    abort_depth: Option<u64>,
 }
 
 fn parse_report(stdout: &str) -> Report {
@@ -284,6 +285,9 @@ fn parse_report(stdout: &str) -> Report {
             Some("stack") => {
                 let mut hex_word = || u64::from_str_radix(words.next().unwrap_or(""), 16).ok();
                 report.stack = hex_word().zip(hex_word());
+                report.abort_depth = hex_word()
+                    .zip(report.stack)
+                    .map(|(here, (_, end))| end - here);
             }
             _ => {}
         }
@@ -334,6 +338,34 @@ fn core_segments(core: &[u8]) -> Vec<(u64, u64, u64)> {
         .collect()
 }
 
+/// The virtual address of core offset `at`, if a loadable segment holds it.
+fn vaddr_of(segments: &[(u64, u64, u64)], at: usize) -> Option<u64> {
+    let at = at as u64;
+    segments
+        .iter()
+        .find(|&&(offset, _, size)| offset <= at && at < offset + size)
+        .map(|&(offset, vaddr, _)| vaddr + at - offset)
+}
+
+/// Where each hit is, for the failure message: `stack top-0x…` (below the stack mapping's end) or the address.
+fn describe_hits(
+    segments: &[(u64, u64, u64)],
+    hits: &[usize],
+    stack: Option<(u64, u64)>,
+) -> String {
+    hits.iter()
+        .take(12)
+        .map(|&at| match (vaddr_of(segments, at), stack) {
+            (Some(v), Some((start, end))) if (start..end).contains(&v) => {
+                format!("stack top-{:#x}", end - v)
+            }
+            (Some(v), _) => format!("{v:#x}"),
+            (None, _) => format!("core offset {at:#x}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Whether a hit at core offset `at` lies in the memory range `range`.
 fn in_range(segments: &[(u64, u64, u64)], at: usize, range: Option<(u64, u64)>) -> bool {
     let at = at as u64;
@@ -375,8 +407,8 @@ impl Drop for Dumping {
     }
 }
 
-/// Pipe cores into `dir`. A pipe, because building a `SessionFactory` sets the process's RLIMIT_CORE to 0, soft
-/// and hard (see the child), and the kernel applies that limit to core files but not to a pipe helper.
+/// Pipe cores into `dir`. A pipe, because the soft RLIMIT_CORE is often 0, and the kernel applies that limit to
+/// core files but not to a pipe helper.
 fn prepare_dumping(dir: &Path) -> Dumping {
     let Some(dd) = ["/usr/bin/dd", "/bin/dd"]
         .into_iter()
@@ -458,6 +490,8 @@ fn crash_dump_holds_no_protected_key_and_no_rng_state() {
         eprintln!("crash-dump: SKIPPED, no core dump can be had on this machine: {why}");
         return;
     }
+    // ASHERAH_CRASH_DUMP_KEEP=1 keeps the cores and the children's output, to look at what a hit is.
+    let keep = std::env::var("ASHERAH_CRASH_DUMP_KEEP").is_ok_and(|v| v == "1");
     let mut failures = Vec::new();
     for mode in MODES {
         let dir = root.join(format!("{mode:?}"));
@@ -491,27 +525,19 @@ fn crash_dump_holds_no_protected_key_and_no_rng_state() {
         let mut needles: Vec<&[u8]> = vec![&report.key_draws[0], &report.key_draws[1], drk];
         needles.extend(rng_chunks.iter().copied());
         let found = find_all(&core_bytes, &needles);
-        let strict = std::env::var("ASHERAH_CRASH_DUMP_STRICT").is_ok_and(|v| v == "1");
         let allowed = |item: &str| match mode {
             KeyMode::ProtectedDataRowKey => false,
-            KeyMode::StackDataRowKey => item == "data-row key",
+            KeyMode::StackDataRowKey | KeyMode::SecretCachedCipher => item == "data-row key",
             _ => item != "RNG state",
         };
         let segments = core_segments(&core_bytes);
-        // Per item: found anywhere; found outside the aborting thread's stack.
-        let located = |hits: &[usize]| {
-            (
-                !hits.is_empty(),
-                hits.iter()
-                    .any(|&at| !in_range(&segments, at, report.stack)),
-            )
-        };
         let rng_hits: Vec<usize> = found[3..].iter().flatten().copied().collect();
         println!(
-            "crash-dump {mode:?} (secrets on {}): core {} ({} bytes), {} RNG-state chunks searched{}",
+            "crash-dump {mode:?} (secrets on {}): core {} ({} bytes), aborted at stack top-{:#x}, {} RNG-state chunks searched{}",
             report.backing,
             core.display(),
             core_bytes.len(),
+            report.abort_depth.unwrap_or(0),
             rng_chunks.len(),
             if report.unreadable.is_empty() {
                 String::new()
@@ -528,9 +554,7 @@ fn crash_dump_holds_no_protected_key_and_no_rng_state() {
             ("data-row key", &found[2]),
             ("RNG state", &rng_hits),
         ] {
-            let (present, off_stack) = located(hits);
-            // Tolerated: the known stack residue, unless strict.
-            let tolerated = present && !off_stack && stack_residue_known(mode, item) && !strict;
+            let present = !hits.is_empty();
             let verdict = if !present {
                 "absent".to_owned()
             } else if allowed(item) {
@@ -542,16 +566,15 @@ fn crash_dump_holds_no_protected_key_and_no_rng_state() {
                     "present, {} hit(s), {in_stack} in the stack (allowed in this mode)",
                     hits.len()
                 )
-            } else if tolerated {
-                format!(
-                    "present, {} hit(s), all in the stack: KNOWN DEFECT (stack residue; see the table)",
-                    hits.len()
-                )
             } else {
-                format!("PRESENT, {} hit(s) (must be absent)", hits.len())
+                format!(
+                    "PRESENT, {} hit(s) (must be absent): {}",
+                    hits.len(),
+                    describe_hits(&segments, hits, report.stack)
+                )
             };
             println!("  {item:<17} {verdict}");
-            if present && !allowed(item) && !tolerated {
+            if present && !allowed(item) {
                 failures.push(format!("{mode:?}: {item} found in the core"));
             }
         }
@@ -560,22 +583,21 @@ fn crash_dump_holds_no_protected_key_and_no_rng_state() {
                 "{mode:?}: no RNG state was read (no wipe-on-fork mapping with random bytes)"
             ));
         }
-        let _ = fs::remove_file(&core);
+        if keep {
+            println!(
+                "  kept: {} (and the child's output beside it)",
+                core.display()
+            );
+            let _ = fs::write(format!("{}.stdout", core.display()), &stdout);
+        } else {
+            let _ = fs::remove_file(&core);
+        }
     }
     drop(dumping);
-    let _ = fs::remove_dir_all(&root);
+    if !keep {
+        let _ = fs::remove_dir_all(&root);
+    }
     assert!(failures.is_empty(), "crash-dump: {}", failures.join("; "));
-}
-
-/// Copies of a key that the code left in dead frames of the stack of the thread that created, loaded or used it
-/// (found by this test; reported, not yet fixed): the system and intermediate keys in every mode. Tolerated, and
-/// printed as a known defect, only while every hit lies in that thread's stack; `ASHERAH_CRASH_DUMP_STRICT=1`
-/// fails on them too.
-fn stack_residue_known(mode: KeyMode, item: &str) -> bool {
-    matches!(
-        mode,
-        KeyMode::ProtectedDataRowKey | KeyMode::StackDataRowKey
-    ) && matches!(item, "system key" | "intermediate key")
 }
 
 /// The child reads its own mappings; make sure the parser reads a real smaps header.

@@ -30,7 +30,7 @@ use crate::cache::failed_loads::FailedLoads;
 use crate::cache::load_gates::{LoadGates, LoadKey};
 use crate::cache::store::Store;
 use crate::clock::Clock;
-use crate::crypto::{AeadBackend, CryptoKey};
+use crate::crypto::{AFTER_KEY_LOAD, AeadBackend, CryptoKey, scrub_stack};
 use crate::error::Error;
 use crate::policy::CryptoPolicy;
 use crate::sync::{AtomicU64, Ordering, RwLock};
@@ -39,6 +39,28 @@ use crate::sync::{AtomicU64, Ordering, RwLock};
 pub(crate) type KeyHandle<B> = Arc<CryptoKey<B>>;
 
 type EntryKey = (Arc<str>, i64);
+
+/// Await a key load, then scrub the stack it ran on: it created or decrypted a key, and copies of it stay in the
+/// dead frames of that call chain (see `crypto::scrub_stack`). Every load of every cache goes through here.
+async fn scrubbed<B: AeadBackend, Fut>(loader: Fut) -> Result<CryptoKey<B>, Error>
+where
+    Fut: Future<Output = Result<CryptoKey<B>, Error>>,
+{
+    let mut loader = std::pin::pin!(loader);
+    let loaded = std::future::poll_fn(|cx| poll_in_own_frame(loader.as_mut(), cx)).await;
+    scrub_stack::<AFTER_KEY_LOAD>();
+    loaded
+}
+
+/// Poll `future` from a frame of its own, never inlined into the caller's poll: what the loader's synchronous
+/// parts leave on the stack then lies below the caller's frame, where `scrubbed` reaches it.
+#[inline(never)]
+fn poll_in_own_frame<F: Future>(
+    future: std::pin::Pin<&mut F>,
+    cx: &mut std::task::Context<'_>,
+) -> std::task::Poll<F::Output> {
+    future.poll(cx)
+}
 
 pub(crate) struct KeyCache<B: AeadBackend> {
     kind: &'static str,
@@ -234,7 +256,7 @@ impl<B: AeadBackend> KeyCache<B> {
     where
         Fut: Future<Output = Result<CryptoKey<B>, Error>>,
     {
-        match loader.await {
+        match scrubbed(loader).await {
             Ok(loaded) => {
                 self.failed.clear(key);
                 Ok(loaded)
@@ -316,7 +338,7 @@ impl<B: AeadBackend> KeyCache<B> {
         Fut: Future<Output = Result<CryptoKey<B>, Error>>,
     {
         if self.cached.is_none() {
-            return Ok(self.adopt(loader().await?, self.mono()));
+            return Ok(self.adopt(Box::pin(scrubbed(loader())).await?, self.mono()));
         }
         if let Some(hit) = self.hit(id, created) {
             return Ok(hit);
@@ -380,7 +402,7 @@ impl<B: AeadBackend> KeyCache<B> {
         Fut: Future<Output = Result<CryptoKey<B>, Error>>,
     {
         if self.cached.is_none() {
-            return Ok(self.adopt(loader().await?, self.mono()));
+            return Ok(self.adopt(Box::pin(scrubbed(loader())).await?, self.mono()));
         }
         if let Some(hit) = self.latest_hit(id) {
             return Ok(hit);

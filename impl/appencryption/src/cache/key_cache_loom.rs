@@ -47,7 +47,7 @@ fn key(created: i64, revoked: bool) -> Result<CryptoKey<AesGcmBackend>, Error> {
         &factory,
         &AesGcmBackend,
         KeyMode::StackDataRowKey,
-        Zeroizing::new([7; 32]),
+        &mut Zeroizing::new([7; 32]),
         created,
         revoked,
     )

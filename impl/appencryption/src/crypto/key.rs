@@ -4,9 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use securememory::{Secret, SecretFactory, SecretValue};
-use zeroize::Zeroizing;
 
-use crate::crypto::{AeadBackend, KEY_LEN};
+use crate::crypto::{AFTER_CACHED_KEY_USE, AFTER_KEY_USE, AeadBackend, KEY_LEN, scrub_stack};
 use crate::error::Error;
 use crate::policy::KeyMode;
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
@@ -25,23 +24,24 @@ pub(crate) struct CryptoKey<B: AeadBackend> {
 }
 
 impl<B: AeadBackend> CryptoKey<B> {
-    /// Move `bytes` into a new secret (wiping them) and, in the cached-cipher modes, expand the key schedule.
+    /// Copy `bytes` into a new secret and wipe them, and, in the cached-cipher modes, expand the key schedule.
+    /// Borrowed, not moved: a move would leave the caller's copy (on a stack or in a future's state) unwiped.
     pub(crate) fn new(
         factory: &SecretFactory,
         backend: &B,
         mode: KeyMode,
-        mut bytes: Zeroizing<[u8; KEY_LEN]>,
+        bytes: &mut [u8; KEY_LEN],
         created: i64,
         revoked: bool,
     ) -> Result<Self, Error> {
         let cipher = match mode {
-            KeyMode::CachedCipher => Some(CachedCipher::Heap(backend.cipher(&*bytes)?)),
+            KeyMode::CachedCipher => Some(CachedCipher::Heap(backend.cipher(bytes)?)),
             KeyMode::SecretCachedCipher => Some(CachedCipher::SecretMemory(
-                factory.new_value(backend.cipher(&*bytes)?)?,
+                factory.new_value(backend.cipher(bytes)?)?,
             )),
             KeyMode::ProtectedDataRowKey | KeyMode::StackDataRowKey => None,
         };
-        let secret = factory.new_secret(&mut *bytes)?;
+        let secret = factory.new_secret(bytes)?;
         Ok(CryptoKey {
             secret,
             cipher,
@@ -75,7 +75,7 @@ impl<B: AeadBackend> CryptoKey<B> {
     }
 
     /// Run `f` with a cipher for this key: the cached one, or one built inside a secure-memory access window and
-    /// wiped when `f` returns.
+    /// wiped when `f` returns; then the stack that building and using it dirtied is scrubbed (see `stack_scrub`).
     pub(crate) fn with_cipher<R>(
         &self,
         backend: &B,
@@ -83,13 +83,42 @@ impl<B: AeadBackend> CryptoKey<B> {
     ) -> Result<R, Error> {
         match &self.cipher {
             Some(CachedCipher::Heap(cipher)) => f(cipher),
-            Some(CachedCipher::SecretMemory(cipher)) => f(cipher.get()?),
-            None => self.secret.with_bytes_func(|bytes| {
-                let cipher = backend.cipher(bytes)?;
-                f(&cipher)
-            }),
+            Some(CachedCipher::SecretMemory(cipher)) => {
+                let result = use_in_own_frame(cipher.get()?, f);
+                // The AES code may copy round keys into its frames; the schedule's pages are dump-excluded, the
+                // stack is not.
+                scrub_stack::<AFTER_CACHED_KEY_USE>();
+                result
+            }
+            None => {
+                let result = self.with_cipher_in_window(backend, f);
+                // The frames that expanded and used the key lay below this one; clear them.
+                scrub_stack::<AFTER_KEY_USE>();
+                result
+            }
         }
     }
+}
+
+impl<B: AeadBackend> CryptoKey<B> {
+    /// Build a cipher inside the key's access window, run `f` with it, wipe it. Never inlined: whatever the key
+    /// expansion leaves behind must lie in frames below the caller's, where the caller's scrub reaches, and not in
+    /// the caller's own frame.
+    #[inline(never)]
+    fn with_cipher_in_window<R>(
+        &self,
+        backend: &B,
+        f: impl FnOnce(&B::Cipher) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        self.secret
+            .with_bytes_func(|bytes| backend.cipher(bytes).and_then(|cipher| f(&cipher)))
+    }
+}
+
+/// Run `f` on `cipher` from a frame of its own (see `with_cipher_in_window`).
+#[inline(never)]
+fn use_in_own_frame<C, R>(cipher: &C, f: impl FnOnce(&C) -> Result<R, Error>) -> Result<R, Error> {
+    f(cipher)
 }
 
 impl<B: AeadBackend> fmt::Debug for CryptoKey<B> {
