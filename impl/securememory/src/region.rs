@@ -1,6 +1,8 @@
 //! Where a secret's bytes live: the page layout of the two implementations.
 //!
-//! * **Protected** (Go's `protectedmemory`): `[ data … padding ]`, whole pages, locked, no-access while idle.
+//! * **Protected** (Go's `protectedmemory`): `[ data … padding ]`, whole pages, locked, no-access while idle. On
+//!   anonymous pages ([`Backing::Mmap`]) the locked pages sit between two unlocked no-access *separator* pages:
+//!   `[ separator ][ data … padding ][ separator ]` (see [`separated`]).
 //! * **Guarded** (Go's `memguard`): `[ guard page ][ canary … data ][ guard page ]`. The data is right-aligned so
 //!   an overflow runs straight into the trailing guard page; the random canary in front of it catches an
 //!   underflow. Only the inner pages are locked. The canary is checked whenever the window opens and at close; a
@@ -21,7 +23,9 @@ const MIN_CANARY: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum MemoryKind {
-    /// Go's `protectedmemory`: locked pages, no-access while idle. One locked page per 32-byte key.
+    /// Go's `protectedmemory`: locked pages, no-access while idle. One locked page per 32-byte key; on the mmap
+    /// backing, between two unlocked separator pages (three pages of address space), so that neighbouring secrets
+    /// never share a kernel VMA that each access would have to split.
     Protected,
     /// Go's `memguard` (the Go factory default): as protected, plus guard pages on both sides and a canary.
     /// Three pages of address space, one locked, per 32-byte key.
@@ -86,6 +90,21 @@ pub(crate) fn map_error(backing: Backing, size: usize, source: std::io::Error) -
     }
 }
 
+/// Whether a region gets a separator page on each side of its locked pages.
+///
+/// The kernel merges neighbouring mappings whose flags are all equal into one VMA. Two idle protected secrets
+/// mapped next to each other (locked, no-access, dump-excluded, wiped on fork: identical) become one VMA, and every
+/// access must then split it to make one secret readable and merge it back afterwards. Measured on the 2-core
+/// machine: one `with_bytes` on a protected secret between two others took 5.3 µs, against 1.5 µs for one
+/// without neighbours (a plain `mprotect` pair: 1.1 µs). An unlocked page on each side has different flags, so
+/// the locked pages always form a VMA of their own: an access changes its protection in place. The separators
+/// cost address space only (never touched, so never backed by memory, and not counted as locked). Guarded
+/// regions have their guard pages for this already, and secretmem pages never merge with another mapping (each
+/// is its own file).
+fn separated(kind: MemoryKind, backing: Backing, protect: bool) -> bool {
+    kind == MemoryKind::Protected && backing == Backing::Mmap && protect
+}
+
 fn round_up(n: usize, page: usize) -> Option<usize> {
     n.checked_add(page - 1).map(|v| v & !(page - 1))
 }
@@ -111,7 +130,13 @@ impl Region {
             size: len,
             source: std::io::Error::other("size overflows the address space"),
         };
+        let edges = kind == MemoryKind::Guarded || separated(kind, backing, protect);
         let (total, inner) = match kind {
+            MemoryKind::Protected if edges => {
+                let inner = round_up(len, page).ok_or_else(too_big)?;
+                let total = inner.checked_add(2 * page).ok_or_else(too_big)?;
+                (total, page..page + inner)
+            }
             MemoryKind::Protected => {
                 let inner = round_up(len, page).ok_or_else(too_big)?;
                 (inner, 0..inner)
@@ -125,7 +150,7 @@ impl Region {
         };
         let data = inner.end - len..inner.end;
         let data = if kind == MemoryKind::Protected {
-            0..len
+            inner.start..inner.start + len
         } else {
             data
         };
@@ -140,7 +165,7 @@ impl Region {
             Err(source) => return Err(map_error(backing, total, source)),
         };
         keep_out_of_dumps_and_children(&mapping, total)?;
-        if kind == MemoryKind::Guarded {
+        if edges {
             mapping
                 .protect(0..page, Protection::NoAccess)
                 .map_err(Error::MarkNoAccess)?;
@@ -333,15 +358,67 @@ mod tests {
     use crate::test_support::{child_mode, is_root, locked_kib, run_child, signal};
     use crate::{Backing, Secret, SecretFactory};
 
+    fn factory(kind: MemoryKind, backing: Backing) -> SecretFactory {
+        SecretFactory::builder().kind(kind).backing(backing).build()
+    }
+
     #[test]
     fn protected_layout_puts_data_at_the_start_of_locked_pages() {
-        let s = SecretFactory::new(MemoryKind::Protected)
+        let page = os::page_size();
+        let s = factory(MemoryKind::Protected, Backing::Mmap)
             .create_random(33)
             .unwrap();
         let r = s.region();
-        assert_eq!(r.data, 0..33);
-        assert_eq!(r.inner, 0..os::page_size());
+        assert_eq!(r.inner, page..2 * page, "separator pages on both sides");
+        assert_eq!(r.data, page..page + 33);
         assert!(r.canary_range.is_empty());
+        if Backing::MemfdSecret.is_available() {
+            let s = factory(MemoryKind::Protected, Backing::MemfdSecret)
+                .create_random(33)
+                .unwrap();
+            let r = s.region();
+            assert_eq!(r.inner, 0..page, "secretmem pages need no separators");
+            assert_eq!(r.data, 0..33);
+        }
+    }
+
+    /// The VMA (a line of `/proc/self/maps`) holding `range` of the region's mapping.
+    fn vma_of(r: &Region, range: Range<usize>) -> Range<usize> {
+        let start = r.mapping.address() + range.start;
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        maps.lines()
+            .filter_map(|line| {
+                let (from, to) = line.split_whitespace().next()?.split_once('-')?;
+                Some(usize::from_str_radix(from, 16).ok()?..usize::from_str_radix(to, 16).ok()?)
+            })
+            .find(|vma| vma.contains(&start))
+            .expect("the region is mapped")
+    }
+
+    /// Idle secrets made one after the other (so the kernel maps them next to each other) must not share a VMA
+    /// with anything: otherwise every access splits the VMA and merges it again (see `separated`). Fails
+    /// without the separator pages of protected regions.
+    #[test]
+    fn every_idle_secret_has_a_vma_of_its_own() {
+        for backing in [Backing::Mmap, Backing::MemfdSecret] {
+            if !backing.is_available() {
+                continue;
+            }
+            for kind in [MemoryKind::Protected, MemoryKind::Guarded] {
+                let f = factory(kind, backing);
+                let secrets: Vec<Secret> = (0..8).map(|_| f.create_random(32).unwrap()).collect();
+                for s in &secrets {
+                    let r = s.region();
+                    let base = r.mapping.address();
+                    let vma = vma_of(r, r.inner.clone());
+                    assert_eq!(
+                        vma,
+                        base + r.inner.start..base + r.inner.end,
+                        "{kind:?} on {backing:?}: the secret's pages share a VMA"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
