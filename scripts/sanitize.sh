@@ -12,10 +12,11 @@
 #         `#[cfg_attr(miri, ignore)]`.
 #   ci    the subset scripts/test.sh runs: asan, and Miri without its three slowest tests (below); not tsan.
 #
-# Measured on the 2-core machine while it was shared by several builds (load average 7-10), so only the order of
-# magnitude means anything: asan 112 s (tests only; std, deps and tests built once: about 4 min more), tsan 512 s
-# with a cold build (its tests: 39 s), miri 821 s (571 s of it the tests; the three tests skipped in `ci` took
-# 344 s, 173 s and 38 s of that).
+# Measured on the 2-core machine: `ci` with its builds warm took 96 s: asan 37 s, miri 59 s (its two processes:
+# the rng tests 20 s, everything else 52 s); a cold build adds about 4 min for asan (std, deps and tests) and 1 min
+# for Miri. tsan: 512 s with a cold build, while the machine was shared by other builds (its tests: 39 s). miri in
+# full: 821 s under the same load before the RNG tests got a process of their own (the tests `ci` skips took 344 s,
+# 173 s and 38 s of it, the reseed test over 3 min).
 #
 # Each part builds into its own target dir under $LAB_CACHE (sanitizer flags change every crate's hash), prints
 # its wall time, and the script ends with a summary of what ran and what was skipped, and why.

@@ -195,38 +195,7 @@ fn run() -> Result<bool> {
             reason,
             features,
             baseline,
-        } => {
-            let path = baseline.unwrap_or_else(|| root.join("reports/baseline/icount.json"));
-            let counts = gate::run(&root, &features)?;
-            let mut base = Baseline::read(&path)?;
-            let rows = gate::compare(&base, &counts);
-            println!("{}", gate::table(&rows));
-            if accept {
-                base.instructions_per_op = counts
-                    .iter()
-                    .map(|c| (c.scenario.clone(), c.instructions_per_op))
-                    .collect();
-                let env = environment::collect(&root);
-                base.toolchain = env.toolchains;
-                base.history.push(Acceptance {
-                    date: environment::now_utc(),
-                    commit: env.commit,
-                    reason: reason.unwrap_or_default(),
-                });
-                base.write(&path)?;
-                eprintln!("lab: accepted; wrote {}", path.display());
-                return Ok(true);
-            }
-            if gate::failed(&rows) {
-                eprintln!(
-                    "lab gate: instruction counts regressed (see the table); if intended, run `lab gate --accept --reason '…'`"
-                );
-                Ok(false)
-            } else {
-                eprintln!("lab gate: no regression");
-                Ok(true)
-            }
-        }
+        } => gate_command(&root, accept, reason, &features, baseline),
         Command::Interop => {
             let (md, ok) = interop::run(&root)?;
             println!("{md}");
@@ -271,6 +240,46 @@ fn run() -> Result<bool> {
             print!("{}", go_mirrors::run(&root, file.as_deref())?);
             Ok(true)
         }
+    }
+}
+
+/// `lab gate`: measure, compare with the baseline and print the table; with `accept`, write the new baseline.
+fn gate_command(
+    root: &Path,
+    accept: bool,
+    reason: Option<String>,
+    features: &[String],
+    baseline: Option<PathBuf>,
+) -> Result<bool> {
+    let path = baseline.unwrap_or_else(|| root.join("reports/baseline/icount.json"));
+    let counts = gate::run(root, features)?;
+    let mut base = Baseline::read(&path)?;
+    let rows = gate::compare(&base, &counts);
+    println!("{}", gate::table(&rows));
+    if accept {
+        base.instructions_per_op = counts
+            .iter()
+            .map(|c| (c.scenario.clone(), c.instructions_per_op))
+            .collect();
+        let env = environment::collect(root);
+        base.toolchain = env.toolchains;
+        base.history.push(Acceptance {
+            date: environment::now_utc(),
+            commit: env.commit,
+            reason: reason.unwrap_or_default(),
+        });
+        base.write(&path)?;
+        eprintln!("lab: accepted; wrote {}", path.display());
+        return Ok(true);
+    }
+    if gate::failed(&rows) {
+        eprintln!(
+            "lab gate: instruction counts regressed (see the table); if intended, run `lab gate --accept --reason '…'`"
+        );
+        Ok(false)
+    } else {
+        eprintln!("lab gate: no regression");
+        Ok(true)
     }
 }
 
