@@ -364,5 +364,13 @@ mod tests {
             "{before_after}"
         );
         assert!(md.contains("Machine factor:"), "{md}");
+        // §1's 4-thread rows on a 2-CPU machine say that they are oversubscribed; the 2-thread rows do not.
+        assert!(
+            md.contains(
+                "| protectedmemory, 4 threads — oversubscribed (4 threads on 2 CPUs), no verdict |"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("| protectedmemory, 2 threads |"), "{md}");
     }
 }

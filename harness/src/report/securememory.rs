@@ -41,12 +41,21 @@ pub fn section(page: &mut Page<'_>, input: &Input<'_>, compared: &mut Vec<Compar
             (Some(g), Some(r)) => format!("{:.1}×", r / g),
             _ => "–".into(),
         };
+        // More threads than CPUs: labelled, and left out of every verdict by `compare`.
+        let cores = input.cores();
+        let oversubscribed = s
+            .param_u64("threads")
+            .filter(|&t| cores > 0 && t > cores as u64)
+            .map_or(String::new(), |t| {
+                format!(" — oversubscribed ({t} threads on {cores} CPUs), no verdict")
+            });
         let _ = writeln!(
             page,
-            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {}{} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s.row,
             if s.reference { " (reference)" } else { "" },
             s.series.as_deref().unwrap_or("–"),
+            oversubscribed,
             cell(results.get(&s.id, Implementation::Go)),
             cell(results.get(&s.id, Implementation::GoUpstream)),
             cell(results.get(&s.id, Implementation::Rust)),
