@@ -20,6 +20,9 @@
 //! | data-row key | absent (a scratch page) | may be present: a stack buffer, live during the encrypt | may be present: as the default | may be present: as the default |
 //! | RNG state | absent | absent | absent | absent |
 //!
+//! With the `ring` feature, `SecretCachedCipher` also runs on `RingBackend` (`SecretCachedCipher+ring`): the scrub
+//! after a cached-schedule use is sized per backend, and ring's is much smaller.
+//!
 //! "May be present" is allowed by that mode's design and printed as found or not; "absent" fails the test when
 //! found, wherever it is found, the dead frames of the stack included: the code scrubs the stack below every use
 //! and every load of a system or intermediate key (`crypto/stack_scrub.rs`), and this test is what shows the
@@ -60,6 +63,47 @@ const MODES: [KeyMode; 4] = [
     KeyMode::CachedCipher,
     KeyMode::SecretCachedCipher,
 ];
+
+/// What one child runs: a key mode, on the default `aes-gcm` backend or on `ring`. Each backend's AES code leaves
+/// its own residue on the stack, and the scrub after a cached-schedule use is sized per backend, so
+/// `SecretCachedCipher` runs on both.
+#[derive(Clone, Copy)]
+struct Variant {
+    mode: KeyMode,
+    ring: bool,
+}
+
+impl Variant {
+    fn all() -> Vec<Variant> {
+        let mut all: Vec<Variant> = MODES
+            .into_iter()
+            .map(|mode| Variant { mode, ring: false })
+            .collect();
+        if cfg!(feature = "ring") {
+            all.push(Variant {
+                mode: KeyMode::SecretCachedCipher,
+                ring: true,
+            });
+        }
+        all
+    }
+
+    /// The mode's `Debug` name, `+ring` on ring: the child's `CHILD_ENV` value and the name in messages.
+    fn name(self) -> String {
+        format!("{:?}{}", self.mode, if self.ring { "+ring" } else { "" })
+    }
+
+    fn named(name: &str) -> Variant {
+        let (mode, ring) = match name.strip_suffix("+ring") {
+            Some(mode) => (mode, true),
+            None => (name, false),
+        };
+        Variant {
+            mode: mode_named(mode),
+            ring,
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The child
@@ -209,19 +253,31 @@ fn crash_dump_child() {
         armed: AtomicBool::new(false),
         draws: AtomicUsize::new(0),
     });
-    let factory = SessionFactory::builder(
+    let variant = Variant::named(&mode);
+    let builder = SessionFactory::builder(
         "service",
         "product",
         Arc::new(InMemoryMetastore::new()),
         Arc::new(PlainKms(*b"thisIsAStaticMasterKeyForTesting")),
     )
-    .policy(CryptoPolicy::default().with_key_mode(mode_named(&mode)))
+    .policy(CryptoPolicy::default().with_key_mode(variant.mode))
     .secret_factory(SecretFactory::builder().disable_core_dumps(false).build())
-    .rng(rng.clone())
-    .build()
-    .expect("factory");
+    .rng(rng.clone());
     // The soft RLIMIT_CORE may be 0 anyway: the parent pipes the core, which the limit does not stop.
-    let session = factory.get_session("crash-dump").expect("session");
+    #[cfg(feature = "ring")]
+    if variant.ring {
+        let factory = builder
+            .backend(appencryption::RingBackend)
+            .build()
+            .expect("factory");
+        encrypt_until_abort(&factory.get_session("crash-dump").expect("session"), &rng);
+    }
+    let factory = builder.build().expect("factory");
+    encrypt_until_abort(&factory.get_session("crash-dump").expect("session"), &rng);
+}
+
+/// Encrypt once to create and cache the keys, then arm the RNG and encrypt again: that encrypt aborts.
+fn encrypt_until_abort<B: AeadBackend>(session: &appencryption::Session<B>, rng: &Watched) -> ! {
     session.encrypt(b"warm-up").expect("first encrypt");
     println!("warm");
     rng.armed.store(true, Ordering::SeqCst);
@@ -436,7 +492,7 @@ fn prepare_dumping(dir: &Path) -> Dumping {
 
 /// Run the child for `mode` (working directory `dir`); its stdout and its core, once the pipe helper has written
 /// all of it (the kernel reaps the child before the helper finishes).
-fn run_child(mode: KeyMode, dir: &Path) -> (String, Option<PathBuf>) {
+fn run_child(mode: &str, dir: &Path) -> (String, Option<PathBuf>) {
     let exe = std::env::current_exe().expect("test binary");
     let child = Command::new(&exe)
         .args([
@@ -446,7 +502,7 @@ fn run_child(mode: KeyMode, dir: &Path) -> (String, Option<PathBuf>) {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env(CHILD_ENV, format!("{mode:?}"))
+        .env(CHILD_ENV, mode)
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -457,7 +513,7 @@ fn run_child(mode: KeyMode, dir: &Path) -> (String, Option<PathBuf>) {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         stdout.contains("aborting"),
-        "the {mode:?} child did not reach the abort (status {}):\n{stdout}\n{}",
+        "the {mode} child did not reach the abort (status {}):\n{stdout}\n{}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
@@ -493,14 +549,15 @@ fn crash_dump_holds_no_protected_key_and_no_rng_state() {
     // ASHERAH_CRASH_DUMP_KEEP=1 keeps the cores and the children's output, to look at what a hit is.
     let keep = std::env::var("ASHERAH_CRASH_DUMP_KEEP").is_ok_and(|v| v == "1");
     let mut failures = Vec::new();
-    for mode in MODES {
-        let dir = root.join(format!("{mode:?}"));
+    for variant in Variant::all() {
+        let (mode, name) = (variant.mode, variant.name());
+        let dir = root.join(&name);
         fs::create_dir_all(&dir).expect("mode dir");
-        let (stdout, core) = run_child(mode, &dir);
+        let (stdout, core) = run_child(&name, &dir);
         let report = parse_report(&stdout);
         let Some(core) = core else {
             let message = format!(
-                "crash-dump: no core from the {mode:?} child although core_pattern pipes to {} ({})",
+                "crash-dump: no core from the {name} child although core_pattern pipes to {} ({})",
                 root.display(),
                 report.core_limit,
             );
@@ -533,7 +590,7 @@ fn crash_dump_holds_no_protected_key_and_no_rng_state() {
         let segments = core_segments(&core_bytes);
         let rng_hits: Vec<usize> = found[3..].iter().flatten().copied().collect();
         println!(
-            "crash-dump {mode:?} (secrets on {}): core {} ({} bytes), aborted at stack top-{:#x}, {} RNG-state chunks searched{}",
+            "crash-dump {name} (secrets on {}): core {} ({} bytes), aborted at stack top-{:#x}, {} RNG-state chunks searched{}",
             report.backing,
             core.display(),
             core_bytes.len(),
@@ -575,12 +632,12 @@ fn crash_dump_holds_no_protected_key_and_no_rng_state() {
             };
             println!("  {item:<17} {verdict}");
             if present && !allowed(item) {
-                failures.push(format!("{mode:?}: {item} found in the core"));
+                failures.push(format!("{name}: {item} found in the core"));
             }
         }
         if rng_chunks.is_empty() && report.unreadable.is_empty() {
             failures.push(format!(
-                "{mode:?}: no RNG state was read (no wipe-on-fork mapping with random bytes)"
+                "{name}: no RNG state was read (no wipe-on-fork mapping with random bytes)"
             ));
         }
         if keep {

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use securememory::{Secret, SecretFactory, SecretValue};
 
-use crate::crypto::{AFTER_CACHED_KEY_USE, AFTER_KEY_USE, AeadBackend, KEY_LEN, scrub_stack};
+use crate::crypto::aead::sealed::Sealed;
+use crate::crypto::{AFTER_KEY_USE, AeadBackend, KEY_LEN, scrub_stack};
 use crate::error::Error;
 use crate::policy::KeyMode;
 use crate::sync::{AtomicBool, AtomicU64, Ordering};
@@ -86,8 +87,8 @@ impl<B: AeadBackend> CryptoKey<B> {
             Some(CachedCipher::SecretMemory(cipher)) => {
                 let result = use_in_own_frame(cipher.get()?, f);
                 // The AES code may copy round keys into its frames; the schedule's pages are dump-excluded, the
-                // stack is not.
-                scrub_stack::<AFTER_CACHED_KEY_USE>();
+                // stack is not. How deep depends on the backend.
+                <B as Sealed>::scrub_after_cached_use();
                 result
             }
             None => {

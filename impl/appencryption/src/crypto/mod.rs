@@ -16,4 +16,4 @@ pub use aead::{RingBackend, RingCipher};
 pub(crate) use aead::{ring_open_once_via, ring_seal_once_via};
 
 pub(crate) use key::CryptoKey;
-pub(crate) use stack_scrub::{AFTER_CACHED_KEY_USE, AFTER_KEY_LOAD, AFTER_KEY_USE, scrub_stack};
+pub(crate) use stack_scrub::{AFTER_KEY_LOAD, AFTER_KEY_USE, scrub_stack};

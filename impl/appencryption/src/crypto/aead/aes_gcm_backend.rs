@@ -2,6 +2,7 @@
 //! software otherwise). Its key schedule zeroizes itself on drop.
 
 use super::{AeadBackend, Error, KEY_LEN, NONCE_LEN, TAG_LEN, sealed};
+use crate::crypto::stack_scrub::{AFTER_CACHED_KEY_USE, scrub_stack};
 
 /// AES-256-GCM from RustCrypto's `aes-gcm` crate (AES-NI and CLMUL when the CPU has them, constant-time software
 /// otherwise). The default backend.
@@ -28,7 +29,12 @@ impl std::fmt::Debug for AesGcmCipher {
     }
 }
 
-impl sealed::Sealed for AesGcmBackend {}
+impl sealed::Sealed for AesGcmBackend {
+    #[inline(always)]
+    fn scrub_after_cached_use() {
+        scrub_stack::<AFTER_CACHED_KEY_USE>();
+    }
+}
 
 impl AeadBackend for AesGcmBackend {
     type Cipher = AesGcmCipher;

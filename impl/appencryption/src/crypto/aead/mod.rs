@@ -63,9 +63,13 @@ pub const ENCRYPTED_KEY_LEN: usize = KEY_LEN + AEAD_OVERHEAD;
 /// The longest plaintext GCM can encrypt under one nonce: `(2^32 - 2)` blocks of 16 bytes (NIST SP 800-38D).
 pub const MAX_PLAINTEXT_LEN: u64 = ((1 << 32) - 2) * 16;
 
-mod sealed {
+pub(crate) mod sealed {
     /// Only this crate's backends implement [`super::AeadBackend`]: a new backend must pass the wire tests here.
-    pub trait Sealed {}
+    pub trait Sealed {
+        /// Zero the stack below the caller after one seal or open with a cached key schedule, as deep as this
+        /// backend's AES code leaves copies of round keys behind (see `crypto::stack_scrub`).
+        fn scrub_after_cached_use();
+    }
 }
 
 /// An AES-256-GCM implementation in Asherah's layout. Implemented by [`AesGcmBackend`] and (with the `ring`

@@ -6,6 +6,7 @@ use securememory::Wiped;
 
 use super::one_shot::{self, OneShotPath};
 use super::{AEAD_OVERHEAD, AeadBackend, AesGcmBackend, Error, NONCE_LEN, TAG_LEN, sealed};
+use crate::crypto::stack_scrub::{AFTER_CACHED_RING_KEY_USE, scrub_stack};
 
 /// AES-256-GCM from `ring` (BoringSSL's assembly). Enabled by the `ring` cargo feature; byte-identical to
 /// [`AesGcmBackend`].
@@ -90,7 +91,12 @@ pub(crate) fn open_once_via(
     }
 }
 
-impl sealed::Sealed for RingBackend {}
+impl sealed::Sealed for RingBackend {
+    #[inline(always)]
+    fn scrub_after_cached_use() {
+        scrub_stack::<AFTER_CACHED_RING_KEY_USE>();
+    }
+}
 
 impl AeadBackend for RingBackend {
     type Cipher = RingCipher;
