@@ -10,7 +10,7 @@
 #   miri  Miri over the pure-Rust modules: record reader/writer, eviction engines, RNG pool serving, partition ids,
 #         policy. Tests that call the OS (mmap, mlock, madvise: securememory, the thread RNG's state) are
 #         `#[cfg_attr(miri, ignore)]`.
-#   ci    the subset scripts/test.sh runs: asan, and Miri without its three slowest tests (below); not tsan.
+#   ci    the subset scripts/test.sh runs: asan, and Miri without its four slowest tests (below); not tsan.
 #
 # Measured on the 2-core machine: `ci` with its builds warm took 96 s: asan 37 s, miri 59 s (its two processes:
 # the rng tests 20 s, everything else 52 s); a cold build adds about 4 min for asan (std, deps and tests) and 1 min
@@ -86,7 +86,8 @@ miri() {
     # print each one's output when both are done.
     local logs="$LAB_CACHE/miri-logs"
     mkdir -p "$logs"
-    # The RNG tests (software AES, interpreted) take about as long as everything else together.
+    # The RNG tests (software AES, interpreted) in one: with the reseed test (full run) they take about as long as
+    # everything else; without it (ci) 20 s against the other process's 52 s.
     env "${env[@]}" "${miri_test[@]}" -- rng:: "${miri_skips[@]}" >"$logs/a.log" 2>&1 &
     local first=$!
     env "${env[@]}" "${miri_test[@]}" -- record:: partition:: policy:: cache::eviction:: "${miri_skips[@]}" \

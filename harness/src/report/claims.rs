@@ -7,7 +7,7 @@ use anyhow::Result;
 use super::charts::{self, Series};
 use super::format::{cell, label};
 use super::page::{Input, Page};
-use super::verdict::{Compared, NotApplicable, compare, ratio_cell, ratio_of, verdict};
+use super::verdict::{Compared, compare, oversubscribed, ratio_cell, ratio_of, verdict};
 use crate::results::Implementation;
 use crate::scenario::{Metric, Scenario, Table};
 
@@ -130,20 +130,13 @@ fn section(
     let rows = input.in_table(table);
     for s in &rows {
         let c = compare(results, s, label(s), input.cores());
-        let oversubscribed = matches!(
-            c.as_ref().and_then(|c| c.not_applicable.as_ref()),
-            Some(NotApplicable::Oversubscribed { .. })
-        );
+        let over = oversubscribed(s, input.cores()).is_some();
         let _ = writeln!(
             page,
             "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} |",
             s.row,
             s.series.as_deref().unwrap_or("–"),
-            if oversubscribed {
-                " (oversubscribed)"
-            } else {
-                ""
-            },
+            if over { " (oversubscribed)" } else { "" },
             s.note.as_deref().unwrap_or(""),
             s.metric.unit(),
             cell(results.get(&s.id, Implementation::Go)),

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::format::{cell, label, published};
 use super::page::{Input, Page};
-use super::verdict::{Compared, compare, ratio_cell, ratio_of};
+use super::verdict::{Compared, compare, oversubscribed, ratio_cell, ratio_of};
 use crate::results::Implementation;
 use crate::scenario::Table;
 
@@ -43,12 +43,9 @@ pub fn section(page: &mut Page<'_>, input: &Input<'_>, compared: &mut Vec<Compar
         };
         // More threads than CPUs: labelled, and left out of every verdict by `compare`.
         let cores = input.cores();
-        let oversubscribed = s
-            .param_u64("threads")
-            .filter(|&t| cores > 0 && t > cores as u64)
-            .map_or(String::new(), |t| {
-                format!(" — oversubscribed ({t} threads on {cores} CPUs), no verdict")
-            });
+        let oversubscribed = oversubscribed(s, cores).map_or(String::new(), |t| {
+            format!(" — oversubscribed ({t} threads on {cores} CPUs), no verdict")
+        });
         let _ = writeln!(
             page,
             "| {}{} | {}{} | {} | {} | {} | {} | {} | {} | {} | {} |",

@@ -99,6 +99,13 @@ pub fn ratio_of(results: &Results, s: &Scenario, other: Implementation) -> Optio
     )
 }
 
+/// The scenario's thread count when it exceeds the machine's `cores` (such a row is labelled and left out of
+/// every verdict); `None` for unthreaded rows, rows within the core count, and an unknown core count (0).
+pub fn oversubscribed(s: &Scenario, cores: usize) -> Option<u64> {
+    s.param_u64("threads")
+        .filter(|&t| cores > 0 && t > cores as u64)
+}
+
 /// Rust vs the Go mirror for a scenario, on a machine with `cores` CPUs.
 pub fn compare(results: &Results, s: &Scenario, label: String, cores: usize) -> Option<Compared> {
     let r = results.get(&s.id, Implementation::Rust)?;
@@ -112,9 +119,7 @@ pub fn compare(results: &Results, s: &Scenario, label: String, cores: usize) -> 
             s.metric.unit()
         )))
     } else {
-        s.param_u64("threads")
-            .filter(|&t| cores > 0 && t > cores as u64)
-            .map(|threads| NotApplicable::Oversubscribed { threads, cores })
+        oversubscribed(s, cores).map(|threads| NotApplicable::Oversubscribed { threads, cores })
     };
     Some(Compared {
         table: s.table,

@@ -130,29 +130,23 @@ impl Region {
             size: len,
             source: std::io::Error::other("size overflows the address space"),
         };
+        // Guard or separator pages on both sides, or none; the pages between them hold (canary and) data.
         let edges = kind == MemoryKind::Guarded || separated(kind, backing, protect);
-        let (total, inner) = match kind {
-            MemoryKind::Protected if edges => {
-                let inner = round_up(len, page).ok_or_else(too_big)?;
-                let total = inner.checked_add(2 * page).ok_or_else(too_big)?;
-                (total, page..page + inner)
-            }
-            MemoryKind::Protected => {
-                let inner = round_up(len, page).ok_or_else(too_big)?;
-                (inner, 0..inner)
-            }
-            MemoryKind::Guarded => {
-                let inner = round_up(len.checked_add(MIN_CANARY).ok_or_else(too_big)?, page)
-                    .ok_or_else(too_big)?;
-                let total = inner.checked_add(2 * page).ok_or_else(too_big)?;
-                (total, page..page + inner)
-            }
+        let held = match kind {
+            MemoryKind::Protected => len,
+            MemoryKind::Guarded => len.checked_add(MIN_CANARY).ok_or_else(too_big)?,
         };
-        let data = inner.end - len..inner.end;
-        let data = if kind == MemoryKind::Protected {
-            inner.start..inner.start + len
+        let inner_len = round_up(held, page).ok_or_else(too_big)?;
+        let (total, inner) = if edges {
+            let total = inner_len.checked_add(2 * page).ok_or_else(too_big)?;
+            (total, page..page + inner_len)
         } else {
-            data
+            (inner_len, 0..inner_len)
+        };
+        // Protected data starts the inner pages; guarded data ends them, right against the trailing guard page.
+        let data = match kind {
+            MemoryKind::Protected => inner.start..inner.start + len,
+            MemoryKind::Guarded => inner.end - len..inner.end,
         };
         let canary_range = if kind == MemoryKind::Protected {
             0..0

@@ -23,16 +23,16 @@ pub(crate) const AFTER_KEY_USE: usize = 64 * 1024;
 /// `aes-gcm` backend: a seal or open only, no expansion. Measured as above: 1 KiB left residue in the optimised
 /// build (intermediate-key round keys 8–10 KiB below the top of the stack at the abort), 4 KiB cleared it.
 #[cfg(not(debug_assertions))]
-pub(crate) const AFTER_CACHED_KEY_USE: usize = 8 * 1024;
+pub(crate) const AFTER_CACHED_AES_GCM_KEY_USE: usize = 8 * 1024;
 #[cfg(debug_assertions)]
-pub(crate) const AFTER_CACHED_KEY_USE: usize = 64 * 1024;
+pub(crate) const AFTER_CACHED_AES_GCM_KEY_USE: usize = 64 * 1024;
 
-/// As [`AFTER_CACHED_KEY_USE`], on the `ring` backend. BoringSSL's assembly keeps the round keys in registers: in
-/// the crash-dump test (`SecretCachedCipher+ring`) a scrub of only 64 bytes left no key in the core (x86-64 with
-/// VAES, optimised build). 256 bytes are kept as a margin for ring's other code paths (AES-NI without VAES, Arm,
-/// its software fallback), which that run did not exercise. The scrub's cost is linear in its size (8 KiB: about
-/// 70 ns here), and a cached-schedule use is this mode's whole hot path: measured in the same runs, hot decrypt of
-/// 64 B in this mode was 1.06× `CachedCipher`'s with 1 KiB and 0.99× with 256 bytes.
+/// As [`AFTER_CACHED_AES_GCM_KEY_USE`], on the `ring` backend. BoringSSL's assembly keeps the round keys in
+/// registers: in the crash-dump test (`SecretCachedCipher+ring`) a scrub of only 64 bytes left no key in the core
+/// (x86-64 with VAES, optimised build). 256 bytes are kept as a margin for ring's other code paths (AES-NI without
+/// VAES, Arm, its software fallback), which that run did not exercise. The scrub's cost is linear in its size
+/// (8 KiB: about 70 ns here), and a cached-schedule use is this mode's whole hot path: measured in the same runs,
+/// hot decrypt of 64 B in this mode was 1.06× `CachedCipher`'s with 1 KiB and 0.99× with 256 bytes.
 #[cfg(all(not(debug_assertions), feature = "ring"))]
 pub(crate) const AFTER_CACHED_RING_KEY_USE: usize = 256;
 #[cfg(all(debug_assertions, feature = "ring"))]

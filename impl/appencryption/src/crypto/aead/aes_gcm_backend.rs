@@ -2,7 +2,7 @@
 //! software otherwise). Its key schedule zeroizes itself on drop.
 
 use super::{AeadBackend, Error, KEY_LEN, NONCE_LEN, TAG_LEN, sealed};
-use crate::crypto::stack_scrub::{AFTER_CACHED_KEY_USE, scrub_stack};
+use crate::crypto::stack_scrub::{AFTER_CACHED_AES_GCM_KEY_USE, scrub_stack};
 
 /// AES-256-GCM from RustCrypto's `aes-gcm` crate (AES-NI and CLMUL when the CPU has them, constant-time software
 /// otherwise). The default backend.
@@ -32,7 +32,7 @@ impl std::fmt::Debug for AesGcmCipher {
 impl sealed::Sealed for AesGcmBackend {
     #[inline(always)]
     fn scrub_after_cached_use() {
-        scrub_stack::<AFTER_CACHED_KEY_USE>();
+        scrub_stack::<AFTER_CACHED_AES_GCM_KEY_USE>();
     }
 }
 
