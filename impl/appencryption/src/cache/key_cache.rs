@@ -110,6 +110,12 @@ impl<B: AeadBackend> LatestMemo<B> {
         accept(&memo.key).then(|| Arc::clone(&memo.key))
     }
 
+    /// The `created` of the memoised key, if any.
+    #[cfg(test)]
+    pub(crate) fn memoised(&self) -> Option<i64> {
+        self.slot.read().as_ref().map(|m| m.key.created())
+    }
+
     fn set(&self, version: u64, key: &KeyHandle<B>) {
         let old = self.slot.write().replace(Memo {
             version,
@@ -310,7 +316,7 @@ impl<B: AeadBackend> KeyCache<B> {
     }
 
     /// [`hit`](Self::hit) for the memoised latest key's own version (the decrypt of a record it sealed), else the
-    /// map lookup.
+    /// map lookup, which memoises the key if it is the latest.
     pub(crate) fn hit_memo(
         &self,
         memo: &LatestMemo<B>,
@@ -319,10 +325,25 @@ impl<B: AeadBackend> KeyCache<B> {
     ) -> Option<KeyHandle<B>> {
         let version = self.version.load(Ordering::Acquire);
         let mono = self.mono();
-        memo.get(version, |k| {
+        if let Some(key) = memo.get(version, |k| {
             k.created() == created && self.is_fresh(k, mono)
-        })
-        .or_else(|| self.read(id, created).filter(|k| self.is_fresh(k, mono)))
+        }) {
+            return Some(key);
+        }
+        let key = self.read(id, created).filter(|k| self.is_fresh(k, mono))?;
+        // A decrypt-only session never encrypts, so nothing else would fill its memo: the latest key found here
+        // goes into it, and the next decrypt of a record under that key skips the map lookup.
+        if self.is_latest(id, created) {
+            memo.set(version, &key);
+        }
+        Some(key)
+    }
+
+    /// Whether `(id, created)` is the version the latest pointer names.
+    fn is_latest(&self, id: &Arc<str>, created: i64) -> bool {
+        self.cached
+            .as_ref()
+            .is_some_and(|c| c.latest.read().get(&**id) == Some(&created))
     }
 
     /// A specific version (docs/compatibility.md#key-cache): hit if fresh, else run `loader` once (single-flight per version) and cache

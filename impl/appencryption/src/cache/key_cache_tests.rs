@@ -8,7 +8,7 @@ use std::time::Duration;
 use securememory::{MemoryKind, SecretFactory};
 use zeroize::Zeroizing;
 
-use super::key_cache::KeyCache;
+use super::key_cache::{KeyCache, LatestMemo};
 use crate::cache::eviction::EvictionPolicy;
 use crate::crypto::{AesGcmBackend, CryptoKey};
 use crate::policy::{CryptoPolicy, KeyMode};
@@ -116,6 +116,40 @@ async fn a_huge_revoke_check_interval_never_expires_and_never_panics() {
     clock.mono.store(u64::MAX / 2, Ordering::SeqCst);
     assert!(cache.hit(&ik, CREATED).is_some());
     assert!(cache.latest_hit(&ik).is_some());
+}
+
+/// A decrypt-only session fills its memo too: a hit on the latest version memoises it, a hit on an older one
+/// does not.
+#[tokio::test]
+async fn a_decrypt_hit_on_the_latest_key_fills_the_memo() {
+    let clock = clock();
+    let cache = cache(CryptoPolicy::default(), &clock);
+    let ik = id("_IK_p_s_p");
+    for created in [CREATED - 60, CREATED] {
+        cache
+            .get_or_load(&ik, created, || async move { key(created, false) })
+            .await
+            .unwrap();
+    }
+    let memo = LatestMemo::new();
+    assert_eq!(
+        cache
+            .hit_memo(&memo, &ik, CREATED - 60)
+            .map(|k| k.created()),
+        Some(CREATED - 60)
+    );
+    assert_eq!(memo.memoised(), None, "an older version is not the latest");
+    assert_eq!(
+        cache.hit_memo(&memo, &ik, CREATED).map(|k| k.created()),
+        Some(CREATED)
+    );
+    assert_eq!(memo.memoised(), Some(CREATED));
+    assert_eq!(
+        cache.hit_memo(&memo, &ik, CREATED).map(|k| k.created()),
+        Some(CREATED),
+        "served by the memo"
+    );
+    memo.clear();
 }
 
 /// While one key's load is stalled, loads of other keys (another partition's latest, another version of the same
