@@ -4,6 +4,7 @@
 //! One [`Envelope`] per session: its partition's ids, its intermediate key cache (or the factory's shared one) and
 //! the factory's [`Shared`] state (system key cache, metastore, KMS, AEAD, secret factory, RNG, clock).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -420,7 +421,7 @@ impl<B: AeadBackend> Envelope<B> {
     fn check_record<'r>(
         &self,
         record: &'r DataRowRecord,
-    ) -> Result<(&'r EnvelopeKeyRecord, i64, Arc<str>), Error> {
+    ) -> Result<(&'r EnvelopeKeyRecord, i64, Cow<'_, Arc<str>>), Error> {
         let key = record.key.as_ref().ok_or(Error::DataRowKeyMissing)?;
         let parent = key
             .parent_key_meta
@@ -428,10 +429,11 @@ impl<B: AeadBackend> Envelope<B> {
             .ok_or(Error::ParentKeyMissing)?;
         // The own id first: the common case, and one comparison instead of two.
         let own_id = self.partition.intermediate_key_id();
+        // Borrowed, not cloned: the common case then costs no reference count.
         let ik_id = if parent.key_id == **own_id {
-            Arc::clone(own_id)
+            Cow::Borrowed(own_id)
         } else if self.partition.is_valid_intermediate_key_id(&parent.key_id) {
-            parent.key_id.as_str().into()
+            Cow::Owned(parent.key_id.as_str().into())
         } else {
             return Err(Error::InvalidIntermediateKeyId);
         };
@@ -462,10 +464,9 @@ impl<B: AeadBackend> Envelope<B> {
             Ok(checked) => checked,
             Err(e) => return Some(Err(e)),
         };
-        let ik = if Arc::ptr_eq(&ik_id, self.partition.intermediate_key_id()) {
-            self.ik_cache.hit_memo(&self.latest_ik, &ik_id, created)
-        } else {
-            self.ik_cache.hit(&ik_id, created)
+        let ik = match ik_id {
+            Cow::Borrowed(own_id) => self.ik_cache.hit_memo(&self.latest_ik, own_id, created),
+            Cow::Owned(other_id) => self.ik_cache.hit(&other_id, created),
         }?;
         let plaintext = self.open_with(&ik, key, &record.data);
         record_timer("ael.drr.decrypt", started);
