@@ -433,6 +433,9 @@ fn hot(c: &mut Criterion) {
 }
 
 fn hot_ring(c: &mut Criterion) {
+    // The route this process's calibration chose for data-row keys; the lab's report header collects these lines.
+    #[cfg(feature = "ring")]
+    eprintln!("crypto path: {}", appencryption::crypto_path());
     #[cfg(feature = "ring")]
     hot_benches(c, appencryption::RingBackend, "_ring");
     #[cfg(not(feature = "ring"))]

@@ -134,6 +134,10 @@ pub struct Environment {
     /// Which pages secure memory is backed by (`securememory::default_backing()`), when known.
     #[serde(default)]
     pub secret_backing: Option<String>,
+    /// The AES-GCM routes the bench processes calibrated (`appencryption::crypto_path()`, which a bench prints as a
+    /// `crypto path: …` line), each with the number of processes that chose it. Empty when no bench printed one.
+    #[serde(default)]
+    pub crypto_paths: BTreeMap<String, u32>,
 }
 
 /// The CPU: vendor, family and model numbers, and which AES-relevant feature flags it has.

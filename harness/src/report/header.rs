@@ -108,6 +108,9 @@ fn machine(page: &mut Page<'_>, input: &Input<'_>) {
         "| secure-memory backing | {} |",
         e.secret_backing.as_deref().unwrap_or("not recorded")
     );
+    if let Some(row) = crypto_path_row(&e.crypto_paths) {
+        let _ = writeln!(page, "{row}");
+    }
     if let Some(n) = &input.results.run.noise {
         let fmt = |l: &[f64]| {
             l.iter()
@@ -171,5 +174,50 @@ fn missing_columns(page: &mut Page<'_>, input: &Input<'_>) {
             let _ = writeln!(page, "* {s}");
         }
         let _ = writeln!(page);
+    }
+}
+
+/// The header row naming the AES-GCM routes the bench processes calibrated (`RingBackend`'s one-shot route is chosen
+/// per process by timing both on this CPU), with how many processes chose each; `None` when none was recorded.
+fn crypto_path_row(paths: &std::collections::BTreeMap<String, u32>) -> Option<String> {
+    if paths.is_empty() {
+        return None;
+    }
+    let total: u32 = paths.values().sum();
+    let choices: Vec<String> = paths
+        .iter()
+        .map(|(path, n)| format!("{path} — {n} of {total} bench processes"))
+        .collect();
+    Some(format!(
+        "| AES-GCM route (calibrated per process) | {} |",
+        choices.join("; ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::crypto_path_row;
+
+    #[test]
+    fn the_crypto_path_row_names_every_choice_and_how_often_it_was_made() {
+        assert_eq!(crypto_path_row(&BTreeMap::new()), None);
+        let paths = BTreeMap::from([
+            (
+                "ring backend one-shot keys: seal ring for every length".to_string(),
+                9,
+            ),
+            (
+                "ring backend one-shot keys: seal aes-gcm below 96 B, ring from 96 B".to_string(),
+                1,
+            ),
+        ]);
+        assert_eq!(
+            crypto_path_row(&paths).unwrap(),
+            "| AES-GCM route (calibrated per process) | ring backend one-shot keys: seal aes-gcm below 96 B, ring \
+             from 96 B — 1 of 10 bench processes; ring backend one-shot keys: seal ring for every length — 9 of 10 \
+             bench processes |"
+        );
     }
 }

@@ -15,6 +15,8 @@ pub struct Raw {
     pub go: Vec<(u32, String, GoLine)>,
     /// The metrics runner's lines per id.
     pub metrics: BTreeMap<String, serde_json::Value>,
+    /// Each AES-GCM route a bench process reported, with how many processes reported it.
+    pub crypto_paths: BTreeMap<String, u32>,
 }
 
 /// The measurements of one scenario from the raw values.

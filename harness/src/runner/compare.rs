@@ -253,7 +253,7 @@ fn rounds(units: &[RustUnit], settings: &Settings, target: &Path) -> Result<Raw>
                 .join(format!("r{round}"))
                 .join(side)
                 .join(&unit.bench);
-            for (id, value) in criterion::run(unit, &home, &settings.criterion_args)? {
+            for (id, value) in criterion::run(unit, &home, &settings.criterion_args)?.points {
                 raw.entry((unit.implementation, id))
                     .or_default()
                     .push(Sample { round, value });

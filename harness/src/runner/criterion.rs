@@ -93,10 +93,30 @@ fn bench_executables(messages: &str) -> BTreeMap<String, PathBuf> {
     exes
 }
 
-/// One round of a unit's benches, with criterion's output under `home`; returns (id, ns) per bench: the mean, or
-/// the slope for fixed-cost benches (the mean where criterion fitted no slope). The bench runs under the same
-/// memlock and core limits as Go's ([`environment::bench_command`]).
-pub fn run(unit: &RustUnit, home: &Path, args: &[String]) -> Result<Vec<(String, f64)>> {
+/// What one criterion process measured and reported.
+#[derive(Debug, Default)]
+pub struct BenchRun {
+    /// (id, ns) per bench: the mean, or the slope for fixed-cost benches (the mean where criterion fitted no slope).
+    pub points: Vec<(String, f64)>,
+    /// The AES-GCM routes the process said it took (its `crypto path: …` stderr lines; see [`crypto_paths`]).
+    pub crypto_paths: Vec<String>,
+}
+
+/// The prefix of the line a bench prints with `appencryption::crypto_path()`: the routes its process calibrated.
+pub const CRYPTO_PATH_PREFIX: &str = "crypto path: ";
+
+/// The `crypto path: …` lines of a bench's stderr, without the prefix.
+pub fn crypto_paths(stderr: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(CRYPTO_PATH_PREFIX))
+        .map(str::to_string)
+        .collect()
+}
+
+/// One round of a unit's benches, with criterion's output under `home`. The bench runs under the same memlock and
+/// core limits as Go's ([`environment::bench_command`]).
+pub fn run(unit: &RustUnit, home: &Path, args: &[String]) -> Result<BenchRun> {
     std::fs::create_dir_all(home)?;
     // criterion reports progress on stderr; keep it for a failure only, so the progress bar stays readable.
     let out = environment::bench_command(&unit.exe)
@@ -120,8 +140,8 @@ pub fn run(unit: &RustUnit, home: &Path, args: &[String]) -> Result<Vec<(String,
             (p.id, v)
         })
         .collect();
+    let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(20).collect();
         eprintln!(
             "lab: {} exited with {} after {} of {} benches:\n{}",
@@ -132,5 +152,30 @@ pub fn run(unit: &RustUnit, home: &Path, args: &[String]) -> Result<Vec<(String,
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         );
     }
-    Ok(found)
+    Ok(BenchRun {
+        points: found,
+        crypto_paths: crypto_paths(&stderr),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crypto_paths;
+
+    #[test]
+    fn crypto_path_lines_are_picked_out_of_a_bench_s_stderr() {
+        let stderr = "Benchmarking hot_encrypt_ring/cached_cipher/64\n\
+                      crypto path: ring backend one-shot keys: seal ring for every length, open ring for every \
+                      length (calibrated in 0.91 ms)\n\
+                      hot_encrypt_ring/cached_cipher/64 time: [1 ns 2 ns 3 ns]\n\
+                      no crypto path: here\n";
+        assert_eq!(
+            crypto_paths(stderr),
+            [
+                "ring backend one-shot keys: seal ring for every length, open ring for every length (calibrated in \
+              0.91 ms)"
+            ]
+        );
+        assert!(crypto_paths("").is_empty());
+    }
 }

@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::environment::{self, now_utc};
-use crate::results::{Implementation, Measurement, Results, RunInfo, SCHEMA, Sample};
+use crate::results::{Environment, Implementation, Measurement, Results, RunInfo, SCHEMA, Sample};
 use crate::scenario::{Scenario, Table};
 use collect::{Raw, collect};
 use criterion::RustUnit;
@@ -108,7 +108,10 @@ pub fn run(root: &Path, scenarios: &[Scenario], settings: &Settings) -> Result<R
             noise: Some(environment::noise_end(&noise)),
             baseline,
         },
-        environment: environment::collect(root),
+        environment: Environment {
+            crypto_paths: raw.crypto_paths,
+            ..environment::collect(root)
+        },
         measurements,
         icount: Vec::new(),
     })
@@ -274,8 +277,11 @@ fn run_rounds(units: &[Unit], settings: &Settings, target: &Path) -> Raw {
                         .join(format!("r{round}"))
                         .join(&r.bench);
                     match criterion::run(r, &home, &settings.criterion_args) {
-                        Ok(estimates) => {
-                            for (id, ns) in estimates {
+                        Ok(run) => {
+                            for path in run.crypto_paths {
+                                *raw.crypto_paths.entry(path).or_default() += 1;
+                            }
+                            for (id, ns) in run.points {
                                 raw.criterion
                                     .entry((r.implementation, id))
                                     .or_default()
