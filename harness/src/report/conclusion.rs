@@ -218,11 +218,41 @@ fn peer_sentence(page: &mut Page<'_>, peer: &[Compared]) {
     if !others.is_empty() {
         let _ = writeln!(
             page,
-            "* Other key modes vs asherah 1.0: geometric mean Rust ÷ asherah 1.0 {} over {} rows (§5 has each).",
-            tally(&others).gmean,
-            others.len()
+            "* Other key modes vs asherah 1.0 (geometric mean Rust ÷ asherah 1.0, with its rows' range): {}. \
+             `cached_cipher` is asherah 1.0's own key mode on our default AEAD backend, RustCrypto's `aes-gcm`; \
+             `cached_cipher_ring` is the same mode on `RingBackend`. The default backend stays `aes-gcm` because it \
+             builds without a C compiler or per-target assembly; what it costs against ring is the gap between \
+             those two lines (README.md, \"What the default costs\").",
+            per_mode(&others)
         );
     }
+}
+
+/// `mode gmean× over n rows (lo–hi×)` per key mode, the mode read from the row label's `… — mode` suffix.
+fn per_mode(rows: &[&Compared]) -> String {
+    let mut modes: Vec<(&str, Vec<&Compared>)> = Vec::new();
+    for c in rows {
+        let mode = c.label.rsplit_once(" — ").map_or("?", |(_, m)| m);
+        match modes.iter_mut().find(|(m, _)| *m == mode) {
+            Some((_, cs)) => cs.push(c),
+            None => modes.push((mode, vec![c])),
+        }
+    }
+    modes
+        .iter()
+        .map(|(mode, cs)| {
+            let ratios = cs.iter().map(|c| c.ci.ratio).filter(|r| r.is_finite());
+            let (lo, hi) = ratios.fold((f64::INFINITY, 0.0_f64), |(lo, hi), r| {
+                (lo.min(r), hi.max(r))
+            });
+            format!(
+                "`{mode}` {} over {} rows ({lo:.2}–{hi:.2}×)",
+                tally(cs).gmean,
+                cs.len()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The largest wins and losses of the default configuration.

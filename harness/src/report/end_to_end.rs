@@ -118,7 +118,9 @@ fn payload_table(
         );
         // Each Go and peer measurement counts once: on the scenario that holds it.
         compared.extend(compare(results, s, label(s), input.cores()));
-        if let (Some(r), Some(p)) = (rust, results.get(&s.id, Implementation::Peer))
+        // Every key mode against the row's asherah 1.0 figure (the conclusion breaks these down per mode); only the
+        // default mode's row counts in the summaries.
+        if let (Some(r), Some(p)) = (rust, peer)
             && let Some(ci) = ratio_ci(r, p)
         {
             peer_rows.push(Compared {
