@@ -178,20 +178,51 @@ fn missing_columns(page: &mut Page<'_>, input: &Input<'_>) {
 }
 
 /// The header row naming the AES-GCM routes the bench processes calibrated (`RingBackend`'s one-shot route is chosen
-/// per process by timing both on this CPU), with how many processes chose each; `None` when none was recorded.
+/// per process by timing both on this CPU), with how many processes chose each and how long their calibrations
+/// took; `None` when none was recorded.
 fn crypto_path_row(paths: &std::collections::BTreeMap<String, u32>) -> Option<String> {
     if paths.is_empty() {
         return None;
     }
     let total: u32 = paths.values().sum();
-    let choices: Vec<String> = paths
+    // The same route with different calibration times is one choice.
+    let mut routes: Vec<(&str, u32, Vec<f64>)> = Vec::new();
+    for (line, &n) in paths {
+        let (route, ms) = split_calibration(line);
+        match routes.iter_mut().find(|(r, ..)| *r == route) {
+            Some((_, count, times)) => {
+                *count += n;
+                times.extend(ms);
+            }
+            None => routes.push((route, n, ms.into_iter().collect())),
+        }
+    }
+    let choices: Vec<String> = routes
         .iter()
-        .map(|(path, n)| format!("{path} — {n} of {total} bench processes"))
+        .map(|(route, n, times)| {
+            let lo = times.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = times.iter().copied().fold(0.0, f64::max);
+            if times.is_empty() {
+                format!("{route} — {n} of {total} bench processes")
+            } else {
+                format!(
+                    "{route} — {n} of {total} bench processes (calibrated in {lo:.2}–{hi:.2} ms)"
+                )
+            }
+        })
         .collect();
     Some(format!(
         "| AES-GCM route (calibrated per process) | {} |",
         choices.join("; ")
     ))
+}
+
+/// `route (calibrated in 0.91 ms)` → (`route`, Some(0.91)); a line without that suffix is all route.
+fn split_calibration(line: &str) -> (&str, Option<f64>) {
+    line.strip_suffix(" ms)")
+        .and_then(|l| l.rsplit_once(" (calibrated in "))
+        .and_then(|(route, ms)| ms.parse().ok().map(|ms| (route, Some(ms))))
+        .unwrap_or((line, None))
 }
 
 #[cfg(test)]
@@ -205,19 +236,24 @@ mod tests {
         assert_eq!(crypto_path_row(&BTreeMap::new()), None);
         let paths = BTreeMap::from([
             (
-                "ring backend one-shot keys: seal ring for every length".to_string(),
-                9,
-            ),
-            (
-                "ring backend one-shot keys: seal aes-gcm below 96 B, ring from 96 B".to_string(),
+                "open ring for every length (calibrated in 0.30 ms)".to_string(),
                 1,
             ),
+            (
+                "open ring for every length (calibrated in 0.91 ms)".to_string(),
+                8,
+            ),
+            (
+                "open aes-gcm below 96 B, ring from 96 B (calibrated in 0.50 ms)".to_string(),
+                1,
+            ),
+            ("no calibration suffix".to_string(), 2),
         ]);
         assert_eq!(
             crypto_path_row(&paths).unwrap(),
-            "| AES-GCM route (calibrated per process) | ring backend one-shot keys: seal aes-gcm below 96 B, ring \
-             from 96 B — 1 of 10 bench processes; ring backend one-shot keys: seal ring for every length — 9 of 10 \
-             bench processes |"
+            "| AES-GCM route (calibrated per process) | no calibration suffix — 2 of 12 bench processes; open aes-gcm \
+             below 96 B, ring from 96 B — 1 of 12 bench processes (calibrated in 0.50–0.50 ms); open ring for every \
+             length — 9 of 12 bench processes (calibrated in 0.30–0.91 ms) |"
         );
     }
 }
