@@ -32,9 +32,19 @@ pub(crate) async fn race<T>(
             self.0.abort();
         }
     }
-    // The sleep is created inside the task, on the crate's runtime (creating it here would use the caller's).
-    let mut timer =
-        Timer(crate::blocking::runtime()?.spawn(async move { tokio::time::sleep(deadline).await }));
+    // The deadline counts from now, the call's start, even if the timer task first runs later (a busy runtime);
+    // the sleep itself is created inside the task, on the crate's runtime (creating it here would use the caller's).
+    // (std's clock, not tokio's: a caller's runtime with a paused test clock must not move it. A deadline too far
+    // out to add to now never runs out, as tokio's `sleep` treats it.)
+    let until = std::time::Instant::now()
+        .checked_add(deadline)
+        .map(tokio::time::Instant::from_std);
+    let mut timer = Timer(crate::blocking::runtime()?.spawn(async move {
+        match until {
+            Some(until) => tokio::time::sleep_until(until).await,
+            None => tokio::time::sleep(deadline).await,
+        }
+    }));
     let mut call = pin!(call);
     Ok(std::future::poll_fn(|cx| {
         if let Poll::Ready(out) = call.as_mut().poll(cx) {
@@ -255,6 +265,16 @@ mod tests {
         let m = DeadlineMetastore::new(Arc::new(Hung), DEADLINE);
         let t = Instant::now();
         assert_deadline(runtime.block_on(m.load("id", 1)), "metastore load", t);
+    }
+
+    /// The deadline counts from the call's start: a call that hangs fails close to it even though the timer is a
+    /// task of its own, and a deadline too large to add to the clock never fires (nor panics).
+    #[tokio::test]
+    async fn the_deadline_counts_from_the_call_and_a_huge_one_never_fires() {
+        let started = Instant::now();
+        let out = race(DEADLINE, std::future::pending::<()>()).await.unwrap();
+        assert!(out.is_none() && started.elapsed() >= DEADLINE);
+        assert_eq!(race(Duration::MAX, async { 7 }).await.unwrap(), Some(7));
     }
 
     #[tokio::test]
