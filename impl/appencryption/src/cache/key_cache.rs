@@ -325,15 +325,19 @@ impl<B: AeadBackend> KeyCache<B> {
     ) -> Option<KeyHandle<B>> {
         let version = self.version.load(Ordering::Acquire);
         let mono = self.mono();
+        // Set when the memo is at the cache's version (it then holds the latest key, whatever `created` is).
+        let memo_current = std::cell::Cell::new(false);
         if let Some(key) = memo.get(version, |k| {
+            memo_current.set(true);
             k.created() == created && self.is_fresh(k, mono)
         }) {
             return Some(key);
         }
         let key = self.read(id, created).filter(|k| self.is_fresh(k, mono))?;
         // A decrypt-only session never encrypts, so nothing else would fill its memo: the latest key found here
-        // goes into it, and the next decrypt of a record under that key skips the map lookup.
-        if self.is_latest(id, created) {
+        // goes into it, and the next decrypt of a record under that key skips the map lookup. A current memo
+        // already holds the latest, so a record under an older version costs no second lookup.
+        if !memo_current.get() && self.is_latest(id, created) {
             memo.set(version, &key);
         }
         Some(key)
