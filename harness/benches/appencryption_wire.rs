@@ -11,7 +11,7 @@
 //!   are only exposed inside a closure.
 //! * `aead/one_shot_seal/<path>/<size>`, `aead/one_shot_open/<path>/<size>` — sealing (opening) one payload under a
 //!   key used once (a data-row key: key set-up, seal, wipe) by each route `RingBackend` chooses between at run time:
-//!   `aes-gcm` and `ring` (the latter with `--features ring`), and `chosen`, `RingBackend`'s own `seal_once`/
+//!   `aes-gcm`, `ring` and `aes-ni` (the crate `aesni-gcm`; the latter two with `--features ring`), and `chosen`, `RingBackend`'s own `seal_once`/
 //!   `open_once`, i.e. whichever route this process's calibration picked for that size (`appencryption::crypto_path`,
 //!   printed to stderr). A regression of either route shows in its own row.
 //!
@@ -250,6 +250,11 @@ fn one_shot_routes() -> Vec<(&'static str, OneShot, OneShot)> {
             "ring",
             |p, out| ring_seal_once_via(OneShotPath::Ring, &KEY, &NONCE, p, out),
             |b, out| ring_open_once_via(OneShotPath::Ring, &KEY, b, out),
+        ));
+        routes.push((
+            "aes-ni",
+            |p, out| ring_seal_once_via(OneShotPath::AesNi, &KEY, &NONCE, p, out),
+            |b, out| ring_open_once_via(OneShotPath::AesNi, &KEY, b, out),
         ));
         routes.push((
             "chosen",

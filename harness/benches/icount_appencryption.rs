@@ -473,7 +473,10 @@ mod ring {
         ring_seal_once_via(OneShotPath::AesGcm, &KEY, &NONCE, &PAYLOAD, &mut blob).expect("seal");
         let mut again = Vec::new();
         ring_seal_once_via(OneShotPath::Ring, &KEY, &NONCE, &PAYLOAD, &mut again).expect("seal");
-        assert_eq!(blob, again, "both routes seal alike");
+        assert_eq!(blob, again, "ring and aes-gcm seal alike");
+        again.clear();
+        ring_seal_once_via(OneShotPath::AesNi, &KEY, &NONCE, &PAYLOAD, &mut again).expect("seal");
+        assert_eq!(blob, again, "aes-ni and aes-gcm seal alike");
         (path, blob, Vec::with_capacity(PAYLOAD.len() + 28))
     }
 
@@ -488,6 +491,7 @@ mod ring {
     #[library_benchmark]
     #[bench::aes_gcm(args = (OneShotPath::AesGcm), setup = one_shot_input, teardown = assert_sealed)]
     #[bench::ring(args = (OneShotPath::Ring), setup = one_shot_input, teardown = assert_sealed)]
+    #[bench::aes_ni(args = (OneShotPath::AesNi), setup = one_shot_input, teardown = assert_sealed)]
     fn ring_one_shot_seal_64(
         (path, blob, mut out): (OneShotPath, Vec<u8>, Vec<u8>),
     ) -> (Vec<u8>, Vec<u8>) {
@@ -502,6 +506,7 @@ mod ring {
     #[library_benchmark]
     #[bench::aes_gcm(args = (OneShotPath::AesGcm), setup = one_shot_input, teardown = assert_opened)]
     #[bench::ring(args = (OneShotPath::Ring), setup = one_shot_input, teardown = assert_opened)]
+    #[bench::aes_ni(args = (OneShotPath::AesNi), setup = one_shot_input, teardown = assert_opened)]
     fn ring_one_shot_open_64(
         (path, blob, mut out): (OneShotPath, Vec<u8>, Vec<u8>),
     ) -> (Vec<u8>, Vec<u8>) {

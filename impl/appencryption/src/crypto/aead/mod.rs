@@ -20,10 +20,19 @@
 //! (or a `zeroize::Zeroizing<[u8; 32]>`).
 //!
 //! Files: this one holds the trait and the byte layout; `aes_gcm_backend.rs` and `ring_backend.rs` one backend
-//! each; `one_shot.rs` the run-time choice of ring's one-shot route. Both backends produce identical bytes; the
+//! each; `one_shot.rs` the run-time choice of ring's one-shot route; `aes_ni.rs` the short one-shot route on
+//! x86-64 (the crate `aesni-gcm`). Both backends produce identical bytes; the
 //! wire tests run every vector through each of them.
 
 mod aes_gcm_backend;
+#[cfg_attr(
+    not(feature = "ring"),
+    allow(
+        dead_code,
+        reason = "the aes-ni route serves RingBackend's one-shot keys"
+    )
+)]
+mod aes_ni;
 #[cfg_attr(
     not(feature = "ring"),
     allow(
@@ -349,30 +358,78 @@ mod tests {
         lens
     }
 
-    /// Both of ring's one-shot routes, whichever the calibration chose, seal to the same bytes and open each
-    /// other's blobs, at every length where the choice can switch.
+    /// Every one-shot route (ring, `aes-gcm`, `aes-ni`), whichever the calibration chose, seals to the same bytes
+    /// and opens every other route's blobs, at every length where the choice can switch.
     #[cfg(feature = "ring")]
     #[test]
     fn ring_one_shot_routes_are_interchangeable() {
         let nonce = [3u8; NONCE_LEN];
+        let routes = [OneShotPath::Ring, OneShotPath::AesGcm, OneShotPath::AesNi];
         for len in lengths_around_the_ladder() {
             let plaintext: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
-            let mut by_ring = Vec::new();
-            ring_backend::seal_once_ring(&KEY, &nonce, &plaintext, &mut by_ring).expect("seal");
-            let mut by_aes_gcm = Vec::new();
-            AesGcmBackend
-                .seal_once(&KEY, &nonce, &plaintext, &mut by_aes_gcm)
-                .expect("seal");
-            assert_eq!(by_ring, by_aes_gcm, "len {len}");
-            let mut opened = Vec::new();
-            ring_backend::open_once_ring(&KEY, &by_aes_gcm, &mut opened).expect("open");
-            assert_eq!(opened, plaintext, "len {len}");
-            let mut opened = Vec::new();
-            AesGcmBackend
-                .open_once(&KEY, &by_ring, &mut opened)
-                .expect("open");
-            assert_eq!(opened, plaintext, "len {len}");
+            let blobs: Vec<Vec<u8>> = routes
+                .iter()
+                .map(|&path| {
+                    let mut blob = Vec::new();
+                    ring_seal_once_via(path, &KEY, &nonce, &plaintext, &mut blob).expect("seal");
+                    blob
+                })
+                .collect();
+            for (path, blob) in routes.iter().zip(&blobs) {
+                assert_eq!(blob, &blobs[0], "{path} len {len}: sealed bytes");
+                for &opener in &routes {
+                    let mut opened = Vec::new();
+                    ring_open_once_via(opener, &KEY, blob, &mut opened).expect("open");
+                    assert_eq!(
+                        opened, plaintext,
+                        "{opener} opening {path}'s blob, len {len}"
+                    );
+                }
+            }
         }
+    }
+
+    /// The `aes-ni` route fails as the backends do: wrong key sizes, short blobs, any flipped bit; and a failed
+    /// open leaves `out` as it was.
+    #[test]
+    fn the_aes_ni_route_fails_like_the_backends() {
+        let nonce = [5u8; NONCE_LEN];
+        let mut out = b"kept".to_vec();
+        assert!(matches!(
+            aes_ni::seal_once(&KEY[..31], &nonce, b"x", &mut out),
+            Err(Error::InvalidAeadKeySize { len: 31 })
+        ));
+        assert!(matches!(
+            aes_ni::open_once(&KEY, &[0u8; 11], &mut out),
+            Err(Error::CiphertextTooShort)
+        ));
+        assert_eq!(out, b"kept");
+        let mut blob = Vec::new();
+        aes_ni::seal_once(
+            &KEY,
+            &nonce,
+            b"a 64-byte payload, or near enough to one: sixty-four bytes!!",
+            &mut blob,
+        )
+        .expect("seal");
+        for i in 0..blob.len() {
+            let mut bad = blob.clone();
+            bad[i] ^= 0x20;
+            let got = aes_ni::open_once(&KEY, &bad, &mut out);
+            assert!(
+                matches!(got, Err(Error::DecryptionFailed)),
+                "byte {i}: {got:?}"
+            );
+            assert_eq!(out, b"kept", "byte {i}");
+        }
+        let mut other_key = KEY;
+        other_key[0] ^= 1;
+        assert!(matches!(
+            aes_ni::open_once(&other_key, &blob, &mut out),
+            Err(Error::DecryptionFailed)
+        ));
+        aes_ni::open_once(&KEY, &blob, &mut out).expect("open");
+        assert_eq!(&out[..4], b"kept");
     }
 
     /// The one-shot route (ring's takes `aes-gcm` or ring by length, as calibrated) produces the bytes the cached

@@ -1,20 +1,23 @@
 //! The one-shot route of `RingBackend`: which AES-GCM implementation seals and opens under a key used for one
-//! message (a data-row key), chosen once per process by timing both on this CPU.
+//! message (a data-row key), chosen once per process by timing them on this CPU.
 //!
-//! A one-shot key pays its key set-up on every call. `aes-gcm`'s set-up is the cheaper one on some CPUs and ring's
-//! (its VAES code) on others, while ring's bulk encryption is faster on all of them, so which route is cheaper for a
-//! short payload depends on the CPU: a constant tuned on one machine loses on another. Hence a calibration, run once
-//! per process, when the first factory with `RingBackend` is built (or on the first one-shot call, or on
+//! A one-shot key pays its key set-up on every call, and for the short payloads Asherah mostly sees the set-up is
+//! most of the call. ring's bulk encryption is the fastest for long payloads, but its key set-up is not cheap
+//! (about 130 ns on the lab's AMD machines), so a route with a cheap set-up wins below some length that depends on
+//! the CPU: a constant tuned on one machine loses on another. The short route is the crate `aesni-gcm` where the CPU
+//! has AES-NI and CLMUL (its key set-up is a fraction of ring's), else RustCrypto's `aes-gcm`. Hence a calibration,
+//! run once per process, when the first factory with `RingBackend` is built (or on the first one-shot call, or on
 //! [`crypto_path`]):
 //!
-//! * [`ROUNDS`] rounds (fewer past [`BUDGET`], never under [`MIN_ROUNDS`]) over the payload lengths in [`LADDER`]; in each, for each length, [`BATCH`] seals and then
-//!   [`BATCH`] opens by each route, the routes alternating so that drift on a shared machine hits both;
+//! * [`ROUNDS`] rounds (fewer past [`BUDGET`], never under [`MIN_ROUNDS`]) over the payload lengths in [`LADDER`];
+//!   in each, for each length, [`BATCH`] seals and then [`BATCH`] opens by each route, the routes alternating so
+//!   that drift on a shared machine hits both;
 //! * each cell keeps its minimum over the rounds (noise, such as preemption, only ever adds time);
 //! * for seal and for open separately, ring is used from the shortest measured length at which it is not slower
-//!   (within [`TIE`]) there and at every longer measured length; `aes-gcm` below it ([`choose`]).
+//!   (within [`TIE`]) there and at every longer measured length; the short route below it ([`choose`]).
 //!
 //! It takes about a millisecond ([`CryptoPath::calibration`]), and its result is logged once (`tracing`, info).
-//! Both routes produce the same bytes (the backend tests check both sides of every switch point), so the choice
+//! Every route produces the same bytes (the backend tests check both sides of every switch point), so the choice
 //! changes speed only.
 
 use std::fmt;
@@ -37,10 +40,25 @@ pub(crate) const TIE: f64 = 0.03;
 /// One implementation of the one-shot route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OneShotPath {
-    /// RustCrypto's `aes-gcm` (cheap key set-up on some CPUs).
+    /// RustCrypto's `aes-gcm`: the short route on CPUs without AES-NI and CLMUL.
     AesGcm,
     /// `ring` (fast bulk encryption).
     Ring,
+    /// The crate `aesni-gcm` (x86-64 AES-NI and CLMUL; cheap key set-up): the short route where the CPU has them.
+    /// Asked for on a CPU without them, it seals and opens by `aes-gcm` (the same bytes).
+    AesNi,
+}
+
+impl OneShotPath {
+    /// The route with the cheap key set-up on this CPU: [`AesNi`](Self::AesNi) where `aesni-gcm` runs, else
+    /// [`AesGcm`](Self::AesGcm).
+    pub fn short() -> OneShotPath {
+        if aesni_gcm::AesNiGcm::detect().is_some() {
+            OneShotPath::AesNi
+        } else {
+            OneShotPath::AesGcm
+        }
+    }
 }
 
 impl fmt::Display for OneShotPath {
@@ -48,6 +66,7 @@ impl fmt::Display for OneShotPath {
         f.write_str(match self {
             OneShotPath::AesGcm => "aes-gcm",
             OneShotPath::Ring => "ring",
+            OneShotPath::AesNi => "aes-ni",
         })
     }
 }
@@ -59,26 +78,39 @@ pub(crate) enum Op {
     Open,
 }
 
-/// Where one operation (seal or open) switches from `aes-gcm` to ring: payloads of `ring_from` bytes or more go
-/// through ring.
+/// Where one operation (seal or open) switches from the short route (see [`OneShotPath::short`]) to ring:
+/// payloads of `ring_from` bytes or more go through ring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OneShotSwitch {
+    short: OneShotPath,
     ring_from: usize,
 }
 
 impl OneShotSwitch {
     /// Ring for every length.
-    pub(crate) const RING: OneShotSwitch = OneShotSwitch { ring_from: 0 };
-    /// `aes-gcm` for every length.
-    #[cfg(test)]
-    pub(crate) const AES_GCM: OneShotSwitch = OneShotSwitch {
-        ring_from: usize::MAX,
+    pub(crate) const RING: OneShotSwitch = OneShotSwitch {
+        short: OneShotPath::AesGcm,
+        ring_from: 0,
     };
 
+    /// `short` for every length.
+    #[cfg(test)]
+    pub(crate) const fn only(short: OneShotPath) -> OneShotSwitch {
+        OneShotSwitch {
+            short,
+            ring_from: usize::MAX,
+        }
+    }
+
     /// The shortest payload that goes through ring (`None`: ring never won up to the longest length measured, so
-    /// every payload goes through `aes-gcm`).
+    /// every payload goes through the short route).
     pub fn ring_from(&self) -> Option<usize> {
         (self.ring_from != usize::MAX).then_some(self.ring_from)
+    }
+
+    /// The route for payloads shorter than [`ring_from`](Self::ring_from).
+    pub fn short(&self) -> OneShotPath {
+        self.short
     }
 
     /// The route for a payload (plaintext) of `len` bytes.
@@ -87,7 +119,7 @@ impl OneShotSwitch {
         if len >= self.ring_from {
             OneShotPath::Ring
         } else {
-            OneShotPath::AesGcm
+            self.short
         }
     }
 }
@@ -96,8 +128,8 @@ impl fmt::Display for OneShotSwitch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.ring_from() {
             Some(0) => f.write_str("ring for every length"),
-            Some(n) => write!(f, "aes-gcm below {n} B, ring from {n} B"),
-            None => f.write_str("aes-gcm for every length"),
+            Some(n) => write!(f, "{} below {n} B, ring from {n} B", self.short),
+            None => write!(f, "{} for every length", self.short),
         }
     }
 }
@@ -160,12 +192,13 @@ pub fn crypto_path() -> CryptoPath {
     }
 }
 
-/// The switch point for one operation from the per-length minimum timings `(len, aes_gcm, ring)`, sorted by length:
-/// ring from the shortest length at which it is not slower (within [`TIE`]) there and at every longer length.
-pub(crate) fn choose(cells: &[(usize, Duration, Duration)]) -> OneShotSwitch {
+/// The switch point for one operation from the per-length minimum timings `(len, short, ring)`, sorted by length:
+/// ring from the shortest length at which it is not slower (within [`TIE`]) there and at every longer length,
+/// `short` below it.
+pub(crate) fn choose(short: OneShotPath, cells: &[(usize, Duration, Duration)]) -> OneShotSwitch {
     let mut ring_from = usize::MAX;
-    for &(len, aes_gcm, ring) in cells.iter().rev() {
-        if ring.as_secs_f64() > aes_gcm.as_secs_f64() * (1.0 + TIE) {
+    for &(len, short_time, ring) in cells.iter().rev() {
+        if ring.as_secs_f64() > short_time.as_secs_f64() * (1.0 + TIE) {
             break;
         }
         ring_from = len;
@@ -173,12 +206,13 @@ pub(crate) fn choose(cells: &[(usize, Duration, Duration)]) -> OneShotSwitch {
     if cells.first().is_some_and(|&(len, ..)| len == ring_from) {
         return OneShotSwitch::RING;
     }
-    OneShotSwitch { ring_from }
+    OneShotSwitch { short, ring_from }
 }
 
-/// Run the calibration with `time(path, op, len)` returning the time of one batch of [`BATCH`] operations, and
-/// choose the seal and open switches.
+/// Run the calibration of `short` against ring, with `time(path, op, len)` returning the time of one batch of
+/// [`BATCH`] operations, and choose the seal and open switches.
 pub(crate) fn calibrate_with(
+    short: OneShotPath,
     mut time: impl FnMut(OneShotPath, Op, usize) -> Duration,
 ) -> (OneShotSwitch, OneShotSwitch) {
     let mut seal = [(0, Duration::MAX, Duration::MAX); LADDER.len()];
@@ -190,9 +224,9 @@ pub(crate) fn calibrate_with(
         }
         // Alternate which route goes first, so neither always runs on the warmer cache.
         let order = if round % 2 == 0 {
-            [OneShotPath::AesGcm, OneShotPath::Ring]
+            [short, OneShotPath::Ring]
         } else {
-            [OneShotPath::Ring, OneShotPath::AesGcm]
+            [OneShotPath::Ring, short]
         };
         for (i, &len) in LADDER.iter().enumerate() {
             for (op, cells) in [(Op::Seal, &mut seal), (Op::Open, &mut open)] {
@@ -200,15 +234,16 @@ pub(crate) fn calibrate_with(
                     let t = time(path, op, len);
                     let cell = &mut cells[i];
                     cell.0 = len;
-                    match path {
-                        OneShotPath::AesGcm => cell.1 = cell.1.min(t),
-                        OneShotPath::Ring => cell.2 = cell.2.min(t),
+                    if path == OneShotPath::Ring {
+                        cell.2 = cell.2.min(t);
+                    } else {
+                        cell.1 = cell.1.min(t);
                     }
                 }
             }
         }
     }
-    (choose(&seal), choose(&open))
+    (choose(short, &seal), choose(short, &open))
 }
 
 #[cfg(feature = "ring")]
@@ -220,7 +255,9 @@ mod calibration {
     use std::sync::OnceLock;
     use std::time::Instant;
 
-    use super::super::{AEAD_OVERHEAD, AeadBackend, AesGcmBackend, NONCE_LEN, ring_backend};
+    use super::super::{
+        AEAD_OVERHEAD, AeadBackend, AesGcmBackend, NONCE_LEN, aes_ni, ring_backend,
+    };
     use super::{BATCH, LADDER, OneShotPath, Op, RingOneShot, calibrate_with};
 
     static CALIBRATED: OnceLock<RingOneShot> = OnceLock::new();
@@ -231,7 +268,7 @@ mod calibration {
         CALIBRATED.get_or_init(calibrate)
     }
 
-    /// Time both routes on this CPU (see the module documentation) and log the choice.
+    /// Time the short route and ring on this CPU (see the module documentation) and log the choice.
     fn calibrate() -> RingOneShot {
         // Not a secret: a fixed key and nonce for timing only.
         const KEY: [u8; 32] = [0x5a; 32];
@@ -247,7 +284,8 @@ mod calibration {
         let mut out = Vec::with_capacity(longest + AEAD_OVERHEAD);
         let mut failed = false;
         let started = Instant::now();
-        let (seal, open) = calibrate_with(|path, op, len| {
+        let short = OneShotPath::short();
+        let (seal, open) = calibrate_with(short, |path, op, len| {
             let blob = blobs
                 .iter()
                 .find(|(l, _)| *l == len)
@@ -262,11 +300,17 @@ mod calibration {
                     (OneShotPath::Ring, Op::Seal, _) => {
                         ring_backend::seal_once_ring(&KEY, &NONCE, &plaintext[..len], &mut out)
                     }
+                    (OneShotPath::AesNi, Op::Seal, _) => {
+                        aes_ni::seal_once(&KEY, &NONCE, &plaintext[..len], &mut out)
+                    }
                     (OneShotPath::AesGcm, Op::Open, Some(blob)) => {
                         AesGcmBackend.open_once(&KEY, blob, &mut out)
                     }
                     (OneShotPath::Ring, Op::Open, Some(blob)) => {
                         ring_backend::open_once_ring(&KEY, blob, &mut out)
+                    }
+                    (OneShotPath::AesNi, Op::Open, Some(blob)) => {
+                        aes_ni::open_once(&KEY, blob, &mut out)
                     }
                     (_, Op::Open, None) => Err(crate::Error::DecryptionFailed),
                 };
@@ -341,8 +385,8 @@ mod tests {
         move |path, len| {
             let len = len as u64;
             let per_op = match path {
-                OneShotPath::AesGcm => setup_aes + per_kib_aes * len / 1024,
                 OneShotPath::Ring => setup_ring + per_kib_ring * len / 1024,
+                OneShotPath::AesGcm | OneShotPath::AesNi => setup_aes + per_kib_aes * len / 1024,
             };
             NS(per_op * BATCH as u64)
         }
@@ -352,7 +396,7 @@ mod tests {
     fn ring_everywhere_when_its_set_up_is_cheaper_too() {
         // A VAES CPU: ring's key set-up and bulk both cheaper.
         let m = model(140, 480, 120, 150);
-        let (seal, open) = calibrate_with(|p, _, len| m(p, len));
+        let (seal, open) = calibrate_with(OneShotPath::AesGcm, |p, _, len| m(p, len));
         assert_eq!(seal, OneShotSwitch::RING);
         assert_eq!(open, OneShotSwitch::RING);
         assert_eq!(seal.path(0), OneShotPath::Ring);
@@ -363,7 +407,7 @@ mod tests {
     fn aes_gcm_below_the_crossover_ring_from_it() {
         // Set-up 135 vs 260 ns, bulk 0.47 vs 0.15 ns/B: they meet near 390 B, so ring wins from 512 on the ladder.
         let m = model(135, 480, 260, 150);
-        let (seal, _) = calibrate_with(|p, _, len| m(p, len));
+        let (seal, _) = calibrate_with(OneShotPath::AesGcm, |p, _, len| m(p, len));
         assert_eq!(seal.ring_from(), Some(512));
         assert_eq!(seal.path(511), OneShotPath::AesGcm);
         assert_eq!(seal.path(512), OneShotPath::Ring);
@@ -380,10 +424,38 @@ mod tests {
     }
 
     #[test]
+    fn the_short_route_below_the_switch_is_the_one_calibrated() {
+        // aesni-gcm's profile on an AMD CPU: set-up 30 ns, but a serial GHASH; ring: 130 ns set-up, fast bulk. Per
+        // op at 64 B: 117 vs 139 ns; at 96 B: 161 vs 144 ns.
+        let m = model(30, 1400, 130, 150);
+        let (seal, open) = calibrate_with(OneShotPath::AesNi, |p, _, len| m(p, len));
+        assert_eq!(seal, open);
+        assert_eq!(seal.short(), OneShotPath::AesNi);
+        assert_eq!(seal.ring_from(), Some(96));
+        assert_eq!(seal.path(64), OneShotPath::AesNi);
+        assert_eq!(seal.path(96), OneShotPath::Ring);
+        assert_eq!(seal.to_string(), "aes-ni below 96 B, ring from 96 B");
+        assert_eq!(
+            OneShotSwitch::only(OneShotPath::AesNi).to_string(),
+            "aes-ni for every length"
+        );
+    }
+
+    #[test]
+    fn the_short_route_is_aes_ni_exactly_where_aesni_gcm_runs() {
+        let expected = if aesni_gcm::AesNiGcm::detect().is_some() {
+            OneShotPath::AesNi
+        } else {
+            OneShotPath::AesGcm
+        };
+        assert_eq!(OneShotPath::short(), expected);
+    }
+
+    #[test]
     fn seal_and_open_are_chosen_separately() {
         let seal_model = model(100, 480, 300, 150);
         let open_model = model(100, 480, 90, 150);
-        let (seal, open) = calibrate_with(|p, op, len| match op {
+        let (seal, open) = calibrate_with(OneShotPath::AesGcm, |p, op, len| match op {
             Op::Seal => seal_model(p, len),
             Op::Open => open_model(p, len),
         });
@@ -394,8 +466,8 @@ mod tests {
     #[test]
     fn aes_gcm_everywhere_when_ring_never_wins() {
         let m = model(100, 100, 200, 150);
-        let (seal, open) = calibrate_with(|p, _, len| m(p, len));
-        assert_eq!(seal, OneShotSwitch::AES_GCM);
+        let (seal, open) = calibrate_with(OneShotPath::AesGcm, |p, _, len| m(p, len));
+        assert_eq!(seal, OneShotSwitch::only(OneShotPath::AesGcm));
         assert_eq!(open.ring_from(), None);
         assert_eq!(seal.path(usize::MAX - 1), OneShotPath::AesGcm);
         assert_eq!(seal.to_string(), "aes-gcm for every length");
@@ -407,11 +479,11 @@ mod tests {
         let m = |p: OneShotPath, len: usize| {
             let base = 200 + len as u64 / 4;
             match p {
-                OneShotPath::AesGcm => NS(base * 100),
                 OneShotPath::Ring => NS(base * 102),
+                OneShotPath::AesGcm | OneShotPath::AesNi => NS(base * 100),
             }
         };
-        let (seal, _) = calibrate_with(|p, _, len| m(p, len));
+        let (seal, _) = calibrate_with(OneShotPath::AesGcm, |p, _, len| m(p, len));
         assert_eq!(seal, OneShotSwitch::RING);
     }
 
@@ -421,12 +493,12 @@ mod tests {
         // different cell each round, and the minimum over the rounds ignores them.
         let m = model(135, 480, 260, 150);
         let mut calls = 0u32;
-        let (noisy, _) = calibrate_with(|p, _, len| {
+        let (noisy, _) = calibrate_with(OneShotPath::AesGcm, |p, _, len| {
             calls += 1;
             let t = m(p, len);
             if calls.is_multiple_of(5) { t * 10 } else { t }
         });
-        let (clean, _) = calibrate_with(|p, _, len| m(p, len));
+        let (clean, _) = calibrate_with(OneShotPath::AesGcm, |p, _, len| m(p, len));
         assert_eq!(noisy, clean);
         assert_eq!(clean.ring_from(), Some(512));
     }
@@ -446,21 +518,24 @@ mod tests {
                 (len, NS(300), ring)
             })
             .collect();
-        assert_eq!(choose(&cells).ring_from(), Some(128));
+        assert_eq!(choose(OneShotPath::AesGcm, &cells).ring_from(), Some(128));
     }
 
     #[test]
     fn crypto_path_display_names_both_switches() {
         let p = CryptoPath {
             ring_one_shot: Some(RingOneShot {
-                seal: OneShotSwitch { ring_from: 96 },
+                seal: OneShotSwitch {
+                    short: OneShotPath::AesNi,
+                    ring_from: 96,
+                },
                 open: OneShotSwitch::RING,
                 calibration: Duration::from_micros(850),
             }),
         };
         assert_eq!(
             p.to_string(),
-            "ring backend one-shot keys: seal aes-gcm below 96 B, ring from 96 B, open ring for every length (calibrated in 0.85 ms)"
+            "ring backend one-shot keys: seal aes-ni below 96 B, ring from 96 B, open ring for every length (calibrated in 0.85 ms)"
         );
         assert_eq!(
             CryptoPath {

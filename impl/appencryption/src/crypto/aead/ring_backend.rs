@@ -4,6 +4,7 @@
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};
 use securememory::Wiped;
 
+use super::aes_ni;
 use super::one_shot::{self, OneShotPath};
 use super::{AEAD_OVERHEAD, AeadBackend, AesGcmBackend, Error, NONCE_LEN, TAG_LEN, sealed};
 use crate::crypto::stack_scrub::{AFTER_CACHED_RING_KEY_USE, scrub_stack};
@@ -13,10 +14,11 @@ use crate::crypto::stack_scrub::{AFTER_CACHED_RING_KEY_USE, scrub_stack};
 ///
 /// Cached ciphers (the system and intermediate keys in [`KeyMode::CachedCipher`](crate::KeyMode::CachedCipher)
 /// and [`KeyMode::SecretCachedCipher`](crate::KeyMode::SecretCachedCipher)), and the per-call ciphers of the other
-/// modes, are ring's. A one-shot key (the data-row key) seals or opens by ring or by [`AesGcmBackend`], whichever
-/// this CPU runs faster at that payload length: the choice is made once per process by a short calibration (see
-/// [`crypto_path`](crate::crypto_path), which reports it). Every key schedule either route builds is wiped when it
-/// is dropped.
+/// modes, are ring's. A one-shot key (the data-row key) seals or opens by ring or by the short route (the crate
+/// `aesni-gcm` on x86-64 with AES-NI and CLMUL, else [`AesGcmBackend`]), whichever this CPU runs faster at that
+/// payload length: the choice is made once per process by a short calibration (see
+/// [`crypto_path`](crate::crypto_path), which reports it). Every key schedule any route builds is wiped when it is
+/// dropped.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RingBackend;
 
@@ -80,6 +82,7 @@ pub(crate) fn seal_once_via(
     match path {
         OneShotPath::AesGcm => AesGcmBackend.seal_once(key, nonce, plaintext, out),
         OneShotPath::Ring => seal_once_ring(key, nonce, plaintext, out),
+        OneShotPath::AesNi => aes_ni::seal_once(key, nonce, plaintext, out),
     }
 }
 
@@ -94,6 +97,7 @@ pub(crate) fn open_once_via(
     match path {
         OneShotPath::AesGcm => AesGcmBackend.open_once(key, blob, out),
         OneShotPath::Ring => open_once_ring(key, blob, out),
+        OneShotPath::AesNi => aes_ni::open_once(key, blob, out),
     }
 }
 
@@ -150,7 +154,7 @@ impl AeadBackend for RingBackend {
             .map_err(|_| Error::DecryptionFailed)
     }
 
-    /// By ring or [`AesGcmBackend`], as the calibration chose for this payload length.
+    /// By ring or the short route, as the calibration chose for this payload length.
     fn seal_once(
         &self,
         key: &[u8],

@@ -1,0 +1,101 @@
+//! The proof that this CPU has AES-NI and CLMUL, and the calls into the code compiled for them: the crate's only
+//! `unsafe`. A function compiled with `#[target_feature]` may be called only on a CPU that has those features;
+//! [`AesNiGcm`] can be obtained only from [`AesNiGcm::detect`], which checks them, so each call below is sound.
+
+#![allow(unsafe_code)]
+
+use crate::{Error, KEY_LEN, MAX_LEN, NONCE_LEN, TAG_LEN};
+
+/// AES-256-GCM on AES-NI and CLMUL. A value of this type proves that the CPU has the instructions it uses (AES-NI,
+/// PCLMULQDQ, SSSE3, SSE4.1, AVX): get one with [`detect`](Self::detect). It is free to copy and holds no key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AesNiGcm {
+    /// Private, so that only [`detect`](Self::detect) makes one. Off x86-64 it is uninhabited.
+    #[cfg(target_arch = "x86_64")]
+    _detected: (),
+    #[cfg(not(target_arch = "x86_64"))]
+    _never: core::convert::Infallible,
+}
+
+impl AesNiGcm {
+    /// `Some` if this CPU has AES-NI, PCLMULQDQ, SSSE3, SSE4.1 and AVX (every x86-64 desktop and server CPU with
+    /// AES-NI since 2011; some low-power Atom-class chips lack AVX); `None` on other CPUs and architectures. (AVX
+    /// only for its three-operand encodings, which spare the register copies SSE needs.) The check is cached by the standard library; calling it again is cheap.
+    pub fn detect() -> Option<Self> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let has = std::arch::is_x86_feature_detected!("aes")
+                && std::arch::is_x86_feature_detected!("pclmulqdq")
+                && std::arch::is_x86_feature_detected!("ssse3")
+                && std::arch::is_x86_feature_detected!("sse4.1")
+                && std::arch::is_x86_feature_detected!("avx");
+            has.then_some(AesNiGcm { _detected: () })
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            None
+        }
+    }
+
+    /// Encrypt `in_out` in place under `key` and `nonce` (no associated data) and return the tag. The key's round
+    /// keys are built for this call and zeroized before it returns.
+    ///
+    /// The nonce must never repeat for a key; with a key used once, any nonce is safe.
+    pub fn seal(
+        self,
+        key: &[u8; KEY_LEN],
+        nonce: &[u8; NONCE_LEN],
+        in_out: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Error> {
+        check_len(in_out.len())?;
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: `self` exists, so `detect` found every feature `seal` is compiled for (aes, pclmulqdq, ssse3,
+            // sse4.1, avx) on this CPU.
+            Ok(unsafe { crate::x86_64::gcm::seal(key, nonce, in_out) })
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (key, nonce);
+            match self._never {}
+        }
+    }
+
+    /// Verify `tag` over the ciphertext in `in_out` under `key` and `nonce`, then decrypt it in place. On
+    /// [`Error::Authentication`] nothing was decrypted: `in_out` is as it was.
+    pub fn open(
+        self,
+        key: &[u8; KEY_LEN],
+        nonce: &[u8; NONCE_LEN],
+        in_out: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), Error> {
+        // A message over the limit cannot have been sealed: it fails authentication, as in other libraries.
+        if check_len(in_out.len()).is_err() {
+            return Err(Error::Authentication);
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: as in `seal`: `self` proves the CPU has the features `open` is compiled for.
+            let opened = unsafe { crate::x86_64::gcm::open(key, nonce, in_out, tag) };
+            if opened {
+                Ok(())
+            } else {
+                Err(Error::Authentication)
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (key, nonce, tag);
+            match self._never {}
+        }
+    }
+}
+
+fn check_len(len: usize) -> Result<(), Error> {
+    if u64::try_from(len).map_or(true, |l| l > MAX_LEN) {
+        Err(Error::TooLong { len })
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,226 @@
+//! GHASH (NIST SP 800-38D, §6.4) with the carry-less multiply.
+//!
+//! Blocks are kept byte-reversed ([`reverse`]), which turns GHASH's reflected bit order into the multiply's,
+//! up to a shift by one bit; the multiplication and reduction are those of Intel's white paper "Intel
+//! Carry-Less Multiplication Instruction and its Usage for Computing the GCM Mode" (rev. 2.02, algorithms 2, 4
+//! and 5). Eight (or four) blocks are hashed with one reduction (`y' = (y+x1)·H⁸ + x2·H⁷ + … + x8·H`), as the
+//! product and the reduction are linear: only the first block's product waits for the previous step.
+
+use core::arch::x86_64::{
+    __m128i, _mm_clmulepi64_si128, _mm_or_si128, _mm_set_epi64x, _mm_setzero_si128, _mm_slli_epi32,
+    _mm_slli_si128, _mm_srli_epi32, _mm_srli_si128, _mm_xor_si128,
+};
+use zeroize::Zeroize;
+
+use super::block::{load, reverse};
+
+/// Input lengths from which the powers `H²…H⁴` pay for themselves (one four-block step), and from which `H⁵…H⁸`
+/// do (one eight-block step).
+const FOUR_POWERS_FROM: usize = 64;
+const EIGHT_POWERS_FROM: usize = 128;
+
+/// The hash key `H` and, for longer inputs, its powers up to `H⁸`, byte-reversed. As secret as the AES key for the
+/// message's integrity: zeroized when dropped.
+pub(super) struct Key {
+    /// `powers[i]` is `H^(i+1)`; those not needed for the input's length are zero.
+    powers: [__m128i; 8],
+}
+
+impl Drop for Key {
+    fn drop(&mut self) {
+        self.powers.zeroize();
+    }
+}
+
+impl Key {
+    /// The key for hashing `len` bytes, from `H = AES_K(0¹²⁸)`.
+    #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+    #[inline]
+    pub(super) fn new(h: __m128i, len: usize) -> Key {
+        let mut p = [_mm_setzero_si128(); 8];
+        p[0] = reverse(h);
+        if len >= FOUR_POWERS_FROM {
+            p[1] = mul(p[0], p[0]);
+            p[2] = mul(p[1], p[0]);
+            p[3] = mul(p[1], p[1]);
+        }
+        if len >= EIGHT_POWERS_FROM {
+            p[4] = mul(p[3], p[0]);
+            p[5] = mul(p[3], p[1]);
+            p[6] = mul(p[3], p[2]);
+            p[7] = mul(p[3], p[3]);
+        }
+        Key { powers: p }
+    }
+
+    /// A GHASH over a message of `len` bytes, to be fed in order.
+    #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+    #[inline]
+    pub(super) fn start(&self, len: usize) -> State<'_> {
+        State {
+            key: self,
+            y: _mm_setzero_si128(),
+            eight: len >= EIGHT_POWERS_FROM,
+            four: len >= FOUR_POWERS_FROM,
+        }
+    }
+
+    /// `GHASH_H(C ‖ 0-padding ‖ len(A)=0 ‖ len(C))` of the ciphertext `c` (no associated data), in byte order.
+    #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+    #[inline]
+    pub(super) fn hash(&self, c: &[u8]) -> __m128i {
+        let mut state = self.start(c.len());
+        let done = state.absorb_groups(c);
+        state.finish(&c[done..], c.len())
+    }
+}
+
+/// A GHASH in progress: the running value `y`, byte-reversed.
+pub(super) struct State<'k> {
+    key: &'k Key,
+    y: __m128i,
+    /// Whether the key has `H⁵…H⁸` (eight-block steps) and `H²…H⁴` (four-block steps).
+    eight: bool,
+    four: bool,
+}
+
+impl State<'_> {
+    /// Hash the longest prefix of `data` that is a whole number of eight-block groups (or of four-block groups when
+    /// the message is too short for eight), and return its length. The rest goes to a later call or to
+    /// [`finish`](Self::finish).
+    #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+    #[inline]
+    pub(super) fn absorb_groups(&mut self, data: &[u8]) -> usize {
+        let p = &self.key.powers;
+        if self.eight {
+            let (groups, _) = data.as_chunks::<128>();
+            for group in groups {
+                let (blocks, _) = group.as_chunks::<16>();
+                let mut sum = wide(_mm_xor_si128(self.y, reverse(load(&blocks[0]))), p[7]);
+                for (x, h) in blocks[1..].iter().zip(p[..7].iter().rev()) {
+                    sum = add(sum, wide(reverse(load(x)), *h));
+                }
+                self.y = reduce(sum);
+            }
+            groups.len() * 128
+        } else if self.four {
+            let (groups, _) = data.as_chunks::<64>();
+            for group in groups {
+                let (blocks, _) = group.as_chunks::<16>();
+                let mut sum = wide(_mm_xor_si128(self.y, reverse(load(&blocks[0]))), p[3]);
+                for (x, h) in blocks[1..].iter().zip(p[..3].iter().rev()) {
+                    sum = add(sum, wide(reverse(load(x)), *h));
+                }
+                self.y = reduce(sum);
+            }
+            groups.len() * 64
+        } else {
+            0
+        }
+    }
+
+    /// Hash the rest of the message (`rest`, under one group) and the length block of a `len`-byte message, and
+    /// return the hash in byte order.
+    #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+    #[inline]
+    pub(super) fn finish(mut self, rest: &[u8], len: usize) -> __m128i {
+        let p = self.key.powers;
+        let (blocks, tail) = rest.as_chunks::<16>();
+        let (fours, singles) = if self.four {
+            blocks.as_chunks::<4>()
+        } else {
+            (&[][..], blocks)
+        };
+        for four in fours {
+            let mut sum = wide(_mm_xor_si128(self.y, reverse(load(&four[0]))), p[3]);
+            sum = add(sum, wide(reverse(load(&four[1])), p[2]));
+            sum = add(sum, wide(reverse(load(&four[2])), p[1]));
+            sum = add(sum, wide(reverse(load(&four[3])), p[0]));
+            self.y = reduce(sum);
+        }
+        for x in singles {
+            self.y = mul(_mm_xor_si128(self.y, reverse(load(x))), p[0]);
+        }
+        if !tail.is_empty() {
+            let mut padded = [0u8; 16];
+            padded[..tail.len()].copy_from_slice(tail);
+            self.y = mul(_mm_xor_si128(self.y, reverse(load(&padded))), p[0]);
+        }
+        // The length block, byte-reversed: len(C) in bits in the low half, len(A) = 0 in the high half. A message
+        // is at most 2^36 bytes (`crate::MAX_LEN`), so its length in bits fits.
+        let bits = (len as u64).wrapping_mul(8);
+        let lengths = _mm_set_epi64x(0, i64::from_ne_bytes(bits.to_ne_bytes()));
+        reverse(mul(_mm_xor_si128(self.y, lengths), p[0]))
+    }
+}
+
+/// A 256-bit carry-less product, low and high halves.
+#[derive(Clone, Copy)]
+struct Wide {
+    lo: __m128i,
+    hi: __m128i,
+}
+
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+#[inline]
+fn add(a: Wide, b: Wide) -> Wide {
+    Wide {
+        lo: _mm_xor_si128(a.lo, b.lo),
+        hi: _mm_xor_si128(a.hi, b.hi),
+    }
+}
+
+/// The unreduced carry-less product `a·b` (schoolbook, four multiplies).
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+#[inline]
+fn wide(a: __m128i, b: __m128i) -> Wide {
+    let lo = _mm_clmulepi64_si128::<0x00>(a, b);
+    let mid = _mm_xor_si128(
+        _mm_clmulepi64_si128::<0x10>(a, b),
+        _mm_clmulepi64_si128::<0x01>(a, b),
+    );
+    let hi = _mm_clmulepi64_si128::<0x11>(a, b);
+    Wide {
+        lo: _mm_xor_si128(lo, _mm_slli_si128::<8>(mid)),
+        hi: _mm_xor_si128(hi, _mm_srli_si128::<8>(mid)),
+    }
+}
+
+/// Shift a product left by one bit (the reflected bit order's offset) and reduce it modulo
+/// `x^128 + x^7 + x^2 + x + 1`.
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+#[inline]
+fn reduce(p: Wide) -> __m128i {
+    // Shift the 256-bit value left by one.
+    let lo_carries = _mm_srli_epi32::<31>(p.lo);
+    let hi_carries = _mm_srli_epi32::<31>(p.hi);
+    let mut lo = _mm_slli_epi32::<1>(p.lo);
+    let mut hi = _mm_slli_epi32::<1>(p.hi);
+    let lo_to_hi = _mm_srli_si128::<12>(lo_carries);
+    lo = _mm_or_si128(lo, _mm_slli_si128::<4>(lo_carries));
+    hi = _mm_or_si128(hi, _mm_slli_si128::<4>(hi_carries));
+    hi = _mm_or_si128(hi, lo_to_hi);
+    // First phase of the reduction.
+    let mut a = _mm_xor_si128(
+        _mm_xor_si128(_mm_slli_epi32::<31>(lo), _mm_slli_epi32::<30>(lo)),
+        _mm_slli_epi32::<25>(lo),
+    );
+    let a_hi = _mm_srli_si128::<4>(a);
+    a = _mm_slli_si128::<12>(a);
+    lo = _mm_xor_si128(lo, a);
+    // Second phase.
+    let mut b = _mm_xor_si128(
+        _mm_xor_si128(_mm_srli_epi32::<1>(lo), _mm_srli_epi32::<2>(lo)),
+        _mm_srli_epi32::<7>(lo),
+    );
+    b = _mm_xor_si128(b, a_hi);
+    lo = _mm_xor_si128(lo, b);
+    _mm_xor_si128(hi, lo)
+}
+
+/// `a·b` in GF(2^128), both byte-reversed.
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+#[inline]
+fn mul(a: __m128i, b: __m128i) -> __m128i {
+    reduce(wide(a, b))
+}

@@ -1,0 +1,98 @@
+//! The same bytes as RustCrypto's `aes-gcm` for any key, nonce and length (around every batch and block boundary
+//! of this crate's code), opening undoes sealing, and any change to ciphertext, tag, nonce or key fails to open
+//! without touching the buffer.
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aesni_gcm::{AesNiGcm, Error, MAX_LEN};
+use proptest::prelude::*;
+
+fn reference(key: &[u8; 32], nonce: &[u8; 12], pt: &[u8]) -> (Vec<u8>, [u8; 16]) {
+    let cipher = aes_gcm::Aes256Gcm::new(key.into());
+    let mut buf = pt.to_vec();
+    let tag = cipher
+        .encrypt_inout_detached(&(*nonce).into(), &[], buf.as_mut_slice().into())
+        .expect("reference seal");
+    (buf, tag.into())
+}
+
+fn gcm() -> Option<AesNiGcm> {
+    let found = AesNiGcm::detect();
+    if found.is_none() {
+        eprintln!("skipped: this CPU lacks AES-NI or CLMUL");
+    }
+    found
+}
+
+/// Every length up to 300 bytes (the first batch covers 96, the next ones 128 each; GHASH takes 64 at a time).
+#[test]
+fn every_short_length_matches_the_reference() {
+    let Some(gcm) = gcm() else { return };
+    let key: [u8; 32] = core::array::from_fn(|i| i as u8 ^ 0x5c);
+    let nonce: [u8; 12] = core::array::from_fn(|i| 0xa0 + i as u8);
+    for len in 0..=300 {
+        let pt: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+        let (ct, tag) = reference(&key, &nonce, &pt);
+        let mut buf = pt.clone();
+        assert_eq!(gcm.seal(&key, &nonce, &mut buf), Ok(tag), "len {len}: tag");
+        assert_eq!(buf, ct, "len {len}: ciphertext");
+        assert_eq!(
+            gcm.open(&key, &nonce, &mut buf, &tag),
+            Ok(()),
+            "len {len}: open"
+        );
+        assert_eq!(buf, pt, "len {len}: plaintext");
+    }
+}
+
+#[test]
+fn the_length_limit_is_gcm_s() {
+    // A buffer over the limit cannot be allocated here; the limit itself is what GCM allows.
+    assert_eq!(MAX_LEN, 68_719_476_704);
+    assert_eq!(
+        Error::TooLong { len: 1 }.to_string(),
+        "message of 1 bytes is longer than AES-GCM allows under one nonce (68,719,476,704 bytes)"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn seal_matches_the_reference_and_opens(
+        key in any::<[u8; 32]>(),
+        nonce in any::<[u8; 12]>(),
+        pt in proptest::collection::vec(any::<u8>(), 0..2100),
+    ) {
+        let Some(gcm) = AesNiGcm::detect() else { return Ok(()) };
+        let (ct, tag) = reference(&key, &nonce, &pt);
+        let mut buf = pt.clone();
+        prop_assert_eq!(gcm.seal(&key, &nonce, &mut buf), Ok(tag));
+        prop_assert_eq!(&buf, &ct);
+        prop_assert_eq!(gcm.open(&key, &nonce, &mut buf, &tag), Ok(()));
+        prop_assert_eq!(buf, pt);
+    }
+
+    #[test]
+    fn any_change_fails_to_open_and_leaves_the_buffer(
+        key in any::<[u8; 32]>(),
+        nonce in any::<[u8; 12]>(),
+        pt in proptest::collection::vec(any::<u8>(), 0..300),
+        what in 0..4usize,
+        at in any::<usize>(),
+        bit in 0..8u8,
+    ) {
+        let Some(gcm) = AesNiGcm::detect() else { return Ok(()) };
+        let (mut ct, mut tag) = reference(&key, &nonce, &pt);
+        let (mut key, mut nonce) = (key, nonce);
+        let flip = 1u8 << bit;
+        match what {
+            0 if !ct.is_empty() => { let i = at % ct.len(); ct[i] ^= flip }
+            0 | 1 => tag[at % 16] ^= flip,
+            2 => nonce[at % 12] ^= flip,
+            _ => key[at % 32] ^= flip,
+        }
+        let mut buf = ct.clone();
+        prop_assert_eq!(gcm.open(&key, &nonce, &mut buf, &tag), Err(Error::Authentication));
+        prop_assert_eq!(buf, ct);
+    }
+}
