@@ -10,9 +10,10 @@ use crate::{Error, KEY_LEN, MAX_LEN, NONCE_LEN, TAG_LEN};
 /// PCLMULQDQ, SSSE3, SSE4.1, AVX): get one with [`detect`](Self::detect). It is free to copy and holds no key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AesNiGcm {
-    /// Private, so that only [`detect`](Self::detect) makes one. Off x86-64 it is uninhabited.
+    /// Private, so that only [`detect`](Self::detect) makes one: whether the CPU also has AVX2, VAES and
+    /// VPCLMULQDQ, for the 256-bit bulk code. Off x86-64 the type is uninhabited.
     #[cfg(target_arch = "x86_64")]
-    _detected: (),
+    wide: bool,
     #[cfg(not(target_arch = "x86_64"))]
     _never: core::convert::Infallible,
 }
@@ -29,11 +30,40 @@ impl AesNiGcm {
                 && std::arch::is_x86_feature_detected!("ssse3")
                 && std::arch::is_x86_feature_detected!("sse4.1")
                 && std::arch::is_x86_feature_detected!("avx");
-            has.then_some(AesNiGcm { _detected: () })
+            let wide = std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("vaes")
+                && std::arch::is_x86_feature_detected!("vpclmulqdq");
+            has.then_some(AesNiGcm { wide })
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
             None
+        }
+    }
+
+    /// Whether messages of 224 bytes or more run their bulk through the 256-bit code (the CPU has AVX2, VAES and
+    /// VPCLMULQDQ): two blocks per AES and carry-less-multiply instruction.
+    pub fn is_wide(&self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.wide
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            match self._never {}
+        }
+    }
+
+    /// The same, with the 128-bit code only, whatever the CPU has: for tests and benches of that code on CPUs that
+    /// would take the 256-bit one.
+    pub fn narrow(self) -> AesNiGcm {
+        #[cfg(target_arch = "x86_64")]
+        {
+            AesNiGcm { wide: false }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self
         }
     }
 
@@ -50,9 +80,15 @@ impl AesNiGcm {
         check_len(in_out.len())?;
         #[cfg(target_arch = "x86_64")]
         {
-            // SAFETY: `self` exists, so `detect` found every feature `seal` is compiled for (aes, pclmulqdq, ssse3,
-            // sse4.1, avx) on this CPU.
-            Ok(unsafe { crate::x86_64::gcm::seal(key, nonce, in_out) })
+            if self.wide {
+                // SAFETY: `self.wide` is set only by `detect`, which found every feature `seal_wide` is compiled
+                // for (those of `seal`, and avx2, vaes, vpclmulqdq) on this CPU.
+                Ok(unsafe { crate::x86_64::gcm::seal_wide(key, nonce, in_out) })
+            } else {
+                // SAFETY: `self` exists, so `detect` found every feature `seal` is compiled for (aes, pclmulqdq,
+                // ssse3, sse4.1, avx) on this CPU.
+                Ok(unsafe { crate::x86_64::gcm::seal(key, nonce, in_out) })
+            }
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
@@ -76,8 +112,13 @@ impl AesNiGcm {
         }
         #[cfg(target_arch = "x86_64")]
         {
-            // SAFETY: as in `seal`: `self` proves the CPU has the features `open` is compiled for.
-            let opened = unsafe { crate::x86_64::gcm::open(key, nonce, in_out, tag) };
+            let opened = if self.wide {
+                // SAFETY: as in `seal`: `self.wide` proves the CPU has the features `open_wide` is compiled for.
+                unsafe { crate::x86_64::gcm::open_wide(key, nonce, in_out, tag) }
+            } else {
+                // SAFETY: as in `seal`: `self` proves the CPU has the features `open` is compiled for.
+                unsafe { crate::x86_64::gcm::open(key, nonce, in_out, tag) }
+            };
             if opened {
                 Ok(())
             } else {

@@ -17,14 +17,18 @@ pub(super) fn store(x: __m128i) -> [u8; 16] {
     bytemuck::cast(x)
 }
 
+/// The byte shuffle that reverses a block.
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+#[inline]
+pub(super) fn reverse_mask() -> __m128i {
+    _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+}
+
 /// The block with its 16 bytes in reverse order: GHASH's bit order maps onto the carry-less multiply this way.
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
 #[inline]
 pub(super) fn reverse(x: __m128i) -> __m128i {
-    _mm_shuffle_epi8(
-        x,
-        _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-    )
+    _mm_shuffle_epi8(x, reverse_mask())
 }
 
 /// The counter block `nonce ‖ 0u32` (big-endian counter in the last four bytes).

@@ -8,6 +8,7 @@ use zeroize::Zeroize;
 use super::aes::{self, RoundKeys};
 use super::block::{counter_base, load, store, with_counter};
 use super::ghash;
+use super::wide::{self, Powers2, RoundKeys2};
 
 /// Blocks encrypted per AES batch: enough independent blocks to keep the AES units busy.
 const BATCH: usize = 8;
@@ -100,6 +101,69 @@ impl Setup {
     }
 }
 
+/// The 256-bit variants: whole eight-block steps by `wide`, the rest as above.
+impl Setup {
+    /// As [`apply_keystream`](Self::apply_keystream).
+    #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq")]
+    #[inline]
+    fn apply_keystream_wide(&self, data: &mut [u8], hash: bool) -> Option<[u8; 16]> {
+        let len = data.len();
+        let rk = RoundKeys2::new(&self.rk);
+        // A step happens only past the first batch's 96 bytes, so the key has H⁸ whenever one is hashed.
+        let powers = (hash && len >= wide::STEP).then(|| Powers2::new(self.hash_key.powers()));
+        let mut state = hash.then(|| self.hash_key.start(len));
+        let mut hashed = 0;
+        let first = len.min(FIRST_KEYSTREAM * 16);
+        xor_blocks(&mut data[..first], &self.keystream);
+        // Counters as in `apply_keystream`.
+        let mut counter = BATCH as u32;
+        let mut done = first;
+        while let Some(Ok(step)) = data
+            .get_mut(done..done + wide::STEP)
+            .map(<&mut [u8; wide::STEP]>::try_from)
+        {
+            wide::xor_step(step, &rk.keystream(self.counters, counter));
+            counter = counter.wrapping_add(BATCH as u32);
+            done += wide::STEP;
+            if let (Some(state), Some(powers)) = (state.as_mut(), powers.as_ref()) {
+                hashed += state.absorb_steps_wide(powers, &data[hashed..done]);
+            }
+        }
+        if done < len {
+            let mut ks = [_mm_setzero_si128(); BATCH];
+            for b in ks.iter_mut() {
+                *b = with_counter(self.counters, counter);
+                counter = counter.wrapping_add(1);
+            }
+            aes::encrypt(&self.rk, &mut ks);
+            xor_blocks(&mut data[done..], &ks);
+        }
+        state.map(|mut state| {
+            hashed += state.absorb_groups(&data[hashed..]);
+            store(_mm_xor_si128(
+                state.finish(&data[hashed..], len),
+                self.tag_mask,
+            ))
+        })
+    }
+
+    /// As [`tag`](Self::tag).
+    #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq")]
+    #[inline]
+    fn tag_wide(&self, c: &[u8]) -> [u8; 16] {
+        let mut state = self.hash_key.start(c.len());
+        let mut hashed = 0;
+        if c.len() >= wide::STEP {
+            hashed = state.absorb_steps_wide(&Powers2::new(self.hash_key.powers()), c);
+        }
+        hashed += state.absorb_groups(&c[hashed..]);
+        store(_mm_xor_si128(
+            state.finish(&c[hashed..], c.len()),
+            self.tag_mask,
+        ))
+    }
+}
+
 /// XOR `keystream` into `data`, block by block (a short last block takes the front of its keystream block).
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
 #[inline]
@@ -137,6 +201,33 @@ pub(crate) fn open(key: &[u8; 32], nonce: &[u8; 12], in_out: &mut [u8], tag: &[u
     expected.zeroize();
     if matched {
         setup.apply_keystream(in_out, false);
+    }
+    matched
+}
+
+/// [`seal`] with the 256-bit code for the bulk (CPUs with VAES and VPCLMULQDQ).
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq")]
+pub(crate) fn seal_wide(key: &[u8; 32], nonce: &[u8; 12], in_out: &mut [u8]) -> [u8; 16] {
+    let setup = Setup::new(key, nonce, in_out.len());
+    setup
+        .apply_keystream_wide(in_out, true)
+        .unwrap_or_else(|| setup.tag_wide(in_out))
+}
+
+/// [`open`] with the 256-bit code for the bulk.
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq")]
+pub(crate) fn open_wide(
+    key: &[u8; 32],
+    nonce: &[u8; 12],
+    in_out: &mut [u8],
+    tag: &[u8; 16],
+) -> bool {
+    let setup = Setup::new(key, nonce, in_out.len());
+    let mut expected = setup.tag_wide(in_out);
+    let matched = bool::from(expected.ct_eq(tag));
+    expected.zeroize();
+    if matched {
+        setup.apply_keystream_wide(in_out, false);
     }
     matched
 }

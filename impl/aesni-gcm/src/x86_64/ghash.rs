@@ -13,6 +13,7 @@ use core::arch::x86_64::{
 use zeroize::Zeroize;
 
 use super::block::{load, reverse};
+use super::wide::{self, Powers2};
 
 /// Input lengths from which the powers `H²…H⁴` pay for themselves (one four-block step), and from which `H⁵…H⁸`
 /// do (one eight-block step).
@@ -51,6 +52,11 @@ impl Key {
             p[7] = mul(p[3], p[3]);
         }
         Key { powers: p }
+    }
+
+    /// `H`, `H²`, …, `H⁸` (zero beyond what the length asked for).
+    pub(super) fn powers(&self) -> &[__m128i; 8] {
+        &self.powers
     }
 
     /// A GHASH over a message of `len` bytes, to be fed in order.
@@ -119,6 +125,18 @@ impl State<'_> {
         }
     }
 
+    /// Hash the longest prefix of `data` that is a whole number of eight-block steps with the 256-bit code (see
+    /// `wide`), and return its length.
+    #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq")]
+    #[inline]
+    pub(super) fn absorb_steps_wide(&mut self, powers: &Powers2, data: &[u8]) -> usize {
+        let (steps, _) = data.as_chunks::<{ wide::STEP }>();
+        for step in steps {
+            self.y = powers.step(self.y, step);
+        }
+        steps.len() * wide::STEP
+    }
+
     /// Hash the rest of the message (`rest`, under one group) and the length block of a `len`-byte message, and
     /// return the hash in byte order.
     #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
@@ -156,9 +174,9 @@ impl State<'_> {
 
 /// A 256-bit carry-less product, low and high halves.
 #[derive(Clone, Copy)]
-struct Wide {
-    lo: __m128i,
-    hi: __m128i,
+pub(super) struct Wide {
+    pub(super) lo: __m128i,
+    pub(super) hi: __m128i,
 }
 
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
@@ -190,7 +208,7 @@ fn wide(a: __m128i, b: __m128i) -> Wide {
 /// `x^128 + x^7 + x^2 + x + 1`.
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
 #[inline]
-fn reduce(p: Wide) -> __m128i {
+pub(super) fn reduce(p: Wide) -> __m128i {
     // Shift the 256-bit value left by one.
     let lo_carries = _mm_srli_epi32::<31>(p.lo);
     let hi_carries = _mm_srli_epi32::<31>(p.hi);
