@@ -1,14 +1,17 @@
 //! GHASH (NIST SP 800-38D, §6.4) with the carry-less multiply.
 //!
-//! Blocks are kept byte-reversed ([`reverse`]), which turns GHASH's reflected bit order into the multiply's,
-//! up to a shift by one bit; the multiplication and reduction are those of Intel's white paper "Intel
-//! Carry-Less Multiplication Instruction and its Usage for Computing the GCM Mode" (rev. 2.02, algorithms 2, 4
-//! and 5). Eight (or four) blocks are hashed with one reduction (`y' = (y+x1)·H⁸ + x2·H⁷ + … + x8·H`), as the
-//! product and the reduction are linear: only the first block's product waits for the previous step.
+//! It is computed as POLYVAL (RFC 8452, whose appendix A gives the mapping): blocks byte-reversed ([`reverse`]),
+//! the hash key `H` byte-reversed and multiplied by `x` ([`mul_x`]), and the result byte-reversed back. POLYVAL's
+//! product `a·b·x⁻¹²⁸` is a plain carry-less multiply followed by a Montgomery reduction of two more multiplies by
+//! the field's constant ([`reduce`]): a shorter chain of dependent instructions than GHASH's bit-reflected form,
+//! which needs a shift of the 256-bit product and a longer reduction. Eight (or four) blocks are hashed with one
+//! reduction (`y' = (y+x1)·H⁸ + x2·H⁷ + … + x8·H`, powers in the same sense), as the product and the reduction are
+//! linear: only the first block's product waits for the previous step.
 
 use core::arch::x86_64::{
-    __m128i, _mm_clmulepi64_si128, _mm_or_si128, _mm_set_epi64x, _mm_setzero_si128, _mm_slli_epi32,
-    _mm_slli_si128, _mm_srli_epi32, _mm_srli_si128, _mm_xor_si128,
+    __m128i, _mm_and_si128, _mm_clmulepi64_si128, _mm_or_si128, _mm_set_epi64x, _mm_setzero_si128,
+    _mm_shuffle_epi32, _mm_slli_epi64, _mm_slli_si128, _mm_srli_epi64, _mm_srli_si128,
+    _mm_sub_epi64, _mm_xor_si128,
 };
 use zeroize::Zeroize;
 
@@ -39,7 +42,7 @@ impl Key {
     #[inline]
     pub(super) fn new(h: __m128i, len: usize) -> Key {
         let mut p = [_mm_setzero_si128(); 8];
-        p[0] = reverse(h);
+        p[0] = mul_x(reverse(h));
         if len >= FOUR_POWERS_FROM {
             p[1] = mul(p[0], p[0]);
             p[2] = mul(p[1], p[0]);
@@ -204,39 +207,46 @@ fn wide(a: __m128i, b: __m128i) -> Wide {
     }
 }
 
-/// Shift a product left by one bit (the reflected bit order's offset) and reduce it modulo
-/// `x^128 + x^7 + x^2 + x + 1`.
+/// POLYVAL's field constant: `x¹²⁸ = x¹²⁷ + x¹²⁶ + x¹²¹ + 1` modulo its polynomial, as (high, low) halves.
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+#[inline]
+fn poly() -> __m128i {
+    _mm_set_epi64x(
+        i64::from_ne_bytes(0xc200_0000_0000_0000_u64.to_ne_bytes()),
+        1,
+    )
+}
+
+/// `v·x` in POLYVAL's field (RFC 8452, appendix A: `mulX_POLYVAL`), in constant time: shift left by one bit and,
+/// if a bit fell off the top, add the field's constant.
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+#[inline]
+fn mul_x(v: __m128i) -> __m128i {
+    let carries = _mm_srli_epi64::<63>(v);
+    let shifted = _mm_or_si128(_mm_slli_epi64::<1>(v), _mm_slli_si128::<8>(carries));
+    // All ones in both halves if bit 127 was set, else zero.
+    let top = _mm_srli_si128::<8>(carries);
+    let mask = _mm_shuffle_epi32::<0x44>(_mm_sub_epi64(_mm_setzero_si128(), top));
+    _mm_xor_si128(shifted, _mm_and_si128(mask, poly()))
+}
+
+/// Reduce a 256-bit product `p` to `p·x⁻¹²⁸` modulo POLYVAL's polynomial: twice, cancel the low 64 bits by adding
+/// their multiple of the polynomial (which is 1 modulo `x⁶⁴`, so the multiple is those bits themselves) and drop
+/// them; the high half then lines up.
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
 #[inline]
 pub(super) fn reduce(p: Wide) -> __m128i {
-    // Shift the 256-bit value left by one.
-    let lo_carries = _mm_srli_epi32::<31>(p.lo);
-    let hi_carries = _mm_srli_epi32::<31>(p.hi);
-    let mut lo = _mm_slli_epi32::<1>(p.lo);
-    let mut hi = _mm_slli_epi32::<1>(p.hi);
-    let lo_to_hi = _mm_srli_si128::<12>(lo_carries);
-    lo = _mm_or_si128(lo, _mm_slli_si128::<4>(lo_carries));
-    hi = _mm_or_si128(hi, _mm_slli_si128::<4>(hi_carries));
-    hi = _mm_or_si128(hi, lo_to_hi);
-    // First phase of the reduction.
-    let mut a = _mm_xor_si128(
-        _mm_xor_si128(_mm_slli_epi32::<31>(lo), _mm_slli_epi32::<30>(lo)),
-        _mm_slli_epi32::<25>(lo),
-    );
-    let a_hi = _mm_srli_si128::<4>(a);
-    a = _mm_slli_si128::<12>(a);
-    lo = _mm_xor_si128(lo, a);
-    // Second phase.
-    let mut b = _mm_xor_si128(
-        _mm_xor_si128(_mm_srli_epi32::<1>(lo), _mm_srli_epi32::<2>(lo)),
-        _mm_srli_epi32::<7>(lo),
-    );
-    b = _mm_xor_si128(b, a_hi);
-    lo = _mm_xor_si128(lo, b);
-    _mm_xor_si128(hi, lo)
+    let c = poly();
+    let mut lo = p.lo;
+    for _ in 0..2 {
+        // (lo >> 64) + (lo_low · x⁶⁴) is the halves swapped; the rest of lo_low · polynomial is the multiply.
+        let folded = _mm_clmulepi64_si128::<0x10>(lo, c);
+        lo = _mm_xor_si128(_mm_shuffle_epi32::<0x4e>(lo), folded);
+    }
+    _mm_xor_si128(lo, p.hi)
 }
 
-/// `a·b` in GF(2^128), both byte-reversed.
+/// `a·b·x⁻¹²⁸` in POLYVAL's field: GHASH's product for byte-reversed blocks when `b` is a power of the key.
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
 #[inline]
 fn mul(a: __m128i, b: __m128i) -> __m128i {
