@@ -118,25 +118,28 @@ impl Setup {
         // Counters as in `apply_keystream`.
         let mut counter = BATCH as u32;
         let mut done = first;
-        while let Some(Ok(step)) = data
-            .get_mut(done..done + wide::STEP)
-            .map(<&mut [u8; wide::STEP]>::try_from)
-        {
-            wide::xor_step(step, &rk.keystream(self.counters, counter));
-            counter = counter.wrapping_add(BATCH as u32);
-            done += wide::STEP;
-            if let (Some(state), Some(powers)) = (state.as_mut(), powers.as_ref()) {
-                hashed += state.absorb_steps_wide(powers, &data[hashed..done]);
+        // Each step's keystream is computed before the previous step's ciphertext is hashed, so that the AES
+        // work, which does not wait on the hash, is ahead of it in the instruction stream.
+        let mut next = (done < len).then(|| rk.keystream(self.counters, counter));
+        while let Some(keystream) = next.take() {
+            match data
+                .get_mut(done..done + wide::STEP)
+                .map(<&mut [u8; wide::STEP]>::try_from)
+            {
+                Some(Ok(step)) => {
+                    wide::xor_step(step, &keystream);
+                    counter = counter.wrapping_add(BATCH as u32);
+                    done += wide::STEP;
+                    if done < len {
+                        next = Some(rk.keystream(self.counters, counter));
+                    }
+                    if let (Some(state), Some(powers)) = (state.as_mut(), powers.as_ref()) {
+                        hashed += state.absorb_steps_wide(powers, &data[hashed..done]);
+                    }
+                }
+                // The last, partial step.
+                _ => xor_blocks(&mut data[done..], &wide::blocks(&keystream)),
             }
-        }
-        if done < len {
-            let mut ks = [_mm_setzero_si128(); BATCH];
-            for b in ks.iter_mut() {
-                *b = with_counter(self.counters, counter);
-                counter = counter.wrapping_add(1);
-            }
-            aes::encrypt(&self.rk, &mut ks);
-            xor_blocks(&mut data[done..], &ks);
         }
         state.map(|mut state| {
             hashed += state.absorb_groups(&data[hashed..]);

@@ -76,6 +76,20 @@ pub(super) fn xor_step(data: &mut [u8; STEP], keystream: &[__m256i; 4]) {
     }
 }
 
+/// Eight keystream blocks as 128-bit blocks, in order (for a last step shorter than eight blocks).
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq")]
+#[inline]
+pub(super) fn blocks(keystream: &[__m256i; 4]) -> [__m128i; 8] {
+    let mut out = [_mm_setzero_si128(); 8];
+    for (pair, k) in out.as_chunks_mut::<2>().0.iter_mut().zip(keystream) {
+        *pair = [
+            _mm256_castsi256_si128(*k),
+            _mm256_extracti128_si256::<1>(*k),
+        ];
+    }
+    out
+}
+
 /// `H⁸…H¹` in pairs, for the blocks of a step in order: `(H⁸, H⁷)`, `(H⁶, H⁵)`, `(H⁴, H³)`, `(H², H¹)`, the first
 /// of each pair in the low half. Zeroized when dropped.
 pub(super) struct Powers2([__m256i; 4]);
