@@ -4,10 +4,14 @@
 //!
 //! * the AES-256 key expansion uses `AESENCLAST` on a broadcast word instead of `AESKEYGENASSIST`, which is
 //!   microcoded and slow on AMD CPUs (the same choice BoringSSL makes when AVX is present);
-//! * the GHASH key is `H` and, from four blocks of input, `H²…H⁴` for a four-way aggregated GHASH: no table of eight
-//!   or sixteen powers for a message that needs one or two;
+//! * GHASH is computed as POLYVAL (RFC 8452, appendix A), whose reduction is two carry-less multiplies, with `H`'s
+//!   powers only as far as the message needs (none under 64 bytes): no table of eight or sixteen powers for a
+//!   message that needs one or two;
+//! * past the first 96 bytes, on CPUs with AVX2, VAES and VPCLMULQDQ, the bulk runs two blocks per instruction;
 //! * nothing is copied: the round keys live in one array on the stack of the call, and are zeroized before it
 //!   returns, with `H`, its powers and the tag mask.
+//!
+//! The 256-bit code can be turned off with [`AesNiGcm::narrow`] (the tests run both).
 //!
 //! Why it is written here rather than taken from a crate: every maintained AES-GCM measured on the lab's machines
 //! (ring, aws-lc-rs, RustCrypto's `aes-gcm` 0.10 and 0.11, graviola) spends 130–260 ns on key set-up alone, more
