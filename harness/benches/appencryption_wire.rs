@@ -10,10 +10,11 @@
 //! * `aead/key_setup/<backend>` — building the cipher from 32 key bytes: the extra cost per call when key bytes
 //!   are only exposed inside a closure.
 //! * `aead/one_shot_seal/<path>/<size>`, `aead/one_shot_open/<path>/<size>` — sealing (opening) one payload under a
-//!   key used once (a data-row key: key set-up, seal, wipe) by each route `RingBackend` chooses between at run time:
-//!   `aes-gcm`, `ring` and `aes-ni` (the crate `aesni-gcm`; the latter two with `--features ring`), and `chosen`, `RingBackend`'s own `seal_once`/
-//!   `open_once`, i.e. whichever route this process's calibration picked for that size (`appencryption::crypto_path`,
-//!   printed to stderr). A regression of either route shows in its own row.
+//!   key used once (a data-row key: key set-up, seal, wipe) by each route the backends choose between at run time:
+//!   `aes-gcm`, `aes-ni` (the crate `aesni-gcm`) and, with `--features ring`, `ring`; and `chosen-aes-gcm` and
+//!   `chosen-ring`, the backends' own `seal_once`/`open_once`, i.e. whichever route this process's calibrations
+//!   picked for that size (`appencryption::crypto_path`, printed to stderr). A regression of any route shows in its
+//!   own row.
 //!
 //! Backends: `aes-gcm` always, `ring` with `--features ring`. Every bench verifies a round trip before timing.
 
@@ -237,27 +238,34 @@ type OneShot = fn(&[u8], &mut Vec<u8>) -> Result<(), appencryption::Error>;
 
 /// The one-shot routes benched: `(path name, seal, open)`.
 fn one_shot_routes() -> Vec<(&'static str, OneShot, OneShot)> {
-    let mut routes: Vec<(&'static str, OneShot, OneShot)> = vec![(
-        "aes-gcm",
-        |p, out| AesGcmBackend.seal_once(&KEY, &NONCE, p, out),
-        |b, out| AesGcmBackend.open_once(&KEY, b, out),
-    )];
+    use appencryption::OneShotPath;
+    use appencryption::bench_support::{open_once_via, seal_once_via};
+    let mut routes: Vec<(&'static str, OneShot, OneShot)> = vec![
+        (
+            "aes-gcm",
+            |p, out| seal_once_via(OneShotPath::AesGcm, &KEY, &NONCE, p, out),
+            |b, out| open_once_via(OneShotPath::AesGcm, &KEY, b, out),
+        ),
+        (
+            "aes-ni",
+            |p, out| seal_once_via(OneShotPath::AesNi, &KEY, &NONCE, p, out),
+            |b, out| open_once_via(OneShotPath::AesNi, &KEY, b, out),
+        ),
+        (
+            "chosen-aes-gcm",
+            |p, out| AesGcmBackend.seal_once(&KEY, &NONCE, p, out),
+            |b, out| AesGcmBackend.open_once(&KEY, b, out),
+        ),
+    ];
     #[cfg(feature = "ring")]
     {
-        use appencryption::OneShotPath;
-        use appencryption::bench_support::{ring_open_once_via, ring_seal_once_via};
         routes.push((
             "ring",
-            |p, out| ring_seal_once_via(OneShotPath::Ring, &KEY, &NONCE, p, out),
-            |b, out| ring_open_once_via(OneShotPath::Ring, &KEY, b, out),
+            |p, out| seal_once_via(OneShotPath::Ring, &KEY, &NONCE, p, out),
+            |b, out| open_once_via(OneShotPath::Ring, &KEY, b, out),
         ));
         routes.push((
-            "aes-ni",
-            |p, out| ring_seal_once_via(OneShotPath::AesNi, &KEY, &NONCE, p, out),
-            |b, out| ring_open_once_via(OneShotPath::AesNi, &KEY, b, out),
-        ));
-        routes.push((
-            "chosen",
+            "chosen-ring",
             |p, out| appencryption::RingBackend.seal_once(&KEY, &NONCE, p, out),
             |b, out| appencryption::RingBackend.open_once(&KEY, b, out),
         ));

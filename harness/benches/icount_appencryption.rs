@@ -377,7 +377,7 @@ mod ring {
     //! The `ring` group (see the module documentation).
 
     use super::*;
-    use appencryption::bench_support::{ring_open_once_via, ring_seal_once_via};
+    use appencryption::bench_support::{open_once_via, seal_once_via};
     use appencryption::{KeyMode, OneShotPath, RingBackend};
 
     const KEY: [u8; 32] = [0x42; 32];
@@ -470,12 +470,12 @@ mod ring {
     /// buffer with room for either direction.
     fn one_shot_input(path: OneShotPath) -> (OneShotPath, Vec<u8>, Vec<u8>) {
         let mut blob = Vec::new();
-        ring_seal_once_via(OneShotPath::AesGcm, &KEY, &NONCE, &PAYLOAD, &mut blob).expect("seal");
+        seal_once_via(OneShotPath::AesGcm, &KEY, &NONCE, &PAYLOAD, &mut blob).expect("seal");
         let mut again = Vec::new();
-        ring_seal_once_via(OneShotPath::Ring, &KEY, &NONCE, &PAYLOAD, &mut again).expect("seal");
+        seal_once_via(OneShotPath::Ring, &KEY, &NONCE, &PAYLOAD, &mut again).expect("seal");
         assert_eq!(blob, again, "ring and aes-gcm seal alike");
         again.clear();
-        ring_seal_once_via(OneShotPath::AesNi, &KEY, &NONCE, &PAYLOAD, &mut again).expect("seal");
+        seal_once_via(OneShotPath::AesNi, &KEY, &NONCE, &PAYLOAD, &mut again).expect("seal");
         assert_eq!(blob, again, "aes-ni and aes-gcm seal alike");
         (path, blob, Vec::with_capacity(PAYLOAD.len() + 28))
     }
@@ -497,7 +497,7 @@ mod ring {
     ) -> (Vec<u8>, Vec<u8>) {
         for _ in 0..REPS {
             out.clear();
-            ring_seal_once_via(path, &KEY, &NONCE, black_box(&PAYLOAD), &mut out).expect("seal");
+            seal_once_via(path, &KEY, &NONCE, black_box(&PAYLOAD), &mut out).expect("seal");
             black_box(out.len());
         }
         (blob, out)
@@ -512,7 +512,7 @@ mod ring {
     ) -> (Vec<u8>, Vec<u8>) {
         for _ in 0..REPS {
             out.clear();
-            ring_open_once_via(path, &KEY, black_box(&blob), &mut out).expect("open");
+            open_once_via(path, &KEY, black_box(&blob), &mut out).expect("open");
             black_box(out.len());
         }
         (blob, out)

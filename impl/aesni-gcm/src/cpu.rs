@@ -4,7 +4,9 @@
 
 #![allow(unsafe_code)]
 
-use crate::{Error, KEY_LEN, MAX_LEN, NONCE_LEN, TAG_LEN};
+#[cfg(target_arch = "x86_64")]
+use crate::x86_64::gcm::{self, KeySource};
+use crate::{Error, KEY_LEN, Key, MAX_LEN, NONCE_LEN, TAG_LEN};
 
 /// AES-256-GCM on AES-NI and CLMUL. A value of this type proves that the CPU has the instructions it uses (AES-NI,
 /// PCLMULQDQ, SSSE3, SSE4.1, AVX): get one with [`detect`](Self::detect). It is free to copy and holds no key.
@@ -23,7 +25,8 @@ impl AesNiGcm {
     /// AES-NI since 2011; some low-power Atom-class chips lack AVX); `None` on other CPUs and architectures. (AVX
     /// only for its three-operand encodings, which spare the register copies SSE needs.) The check is cached by the standard library; calling it again is cheap.
     pub fn detect() -> Option<Self> {
-        #[cfg(target_arch = "x86_64")]
+        // Miri cannot run the CPU-feature query, nor these instructions.
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
         {
             let has = std::arch::is_x86_feature_detected!("aes")
                 && std::arch::is_x86_feature_detected!("pclmulqdq")
@@ -35,7 +38,7 @@ impl AesNiGcm {
                 && std::arch::is_x86_feature_detected!("vpclmulqdq");
             has.then_some(AesNiGcm { wide })
         }
-        #[cfg(not(target_arch = "x86_64"))]
+        #[cfg(any(not(target_arch = "x86_64"), miri))]
         {
             None
         }
@@ -77,22 +80,13 @@ impl AesNiGcm {
         nonce: &[u8; NONCE_LEN],
         in_out: &mut [u8],
     ) -> Result<[u8; TAG_LEN], Error> {
-        check_len(in_out.len())?;
         #[cfg(target_arch = "x86_64")]
         {
-            if self.wide {
-                // SAFETY: `self.wide` is set only by `detect`, which found every feature `seal_wide` is compiled
-                // for (those of `seal`, and avx2, vaes, vpclmulqdq) on this CPU.
-                Ok(unsafe { crate::x86_64::gcm::seal_wide(key, nonce, in_out) })
-            } else {
-                // SAFETY: `self` exists, so `detect` found every feature `seal` is compiled for (aes, pclmulqdq,
-                // ssse3, sse4.1, avx) on this CPU.
-                Ok(unsafe { crate::x86_64::gcm::seal(key, nonce, in_out) })
-            }
+            self.seal_with(KeySource::Once(key), nonce, in_out)
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let _ = (key, nonce);
+            let _ = (key, nonce, in_out);
             match self._never {}
         }
     }
@@ -106,29 +100,115 @@ impl AesNiGcm {
         in_out: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), Error> {
-        // A message over the limit cannot have been sealed: it fails authentication, as in other libraries.
-        if check_len(in_out.len()).is_err() {
-            return Err(Error::Authentication);
-        }
         #[cfg(target_arch = "x86_64")]
         {
-            let opened = if self.wide {
-                // SAFETY: as in `seal`: `self.wide` proves the CPU has the features `open_wide` is compiled for.
-                unsafe { crate::x86_64::gcm::open_wide(key, nonce, in_out, tag) }
-            } else {
-                // SAFETY: as in `seal`: `self` proves the CPU has the features `open` is compiled for.
-                unsafe { crate::x86_64::gcm::open(key, nonce, in_out, tag) }
-            };
-            if opened {
-                Ok(())
-            } else {
-                Err(Error::Authentication)
+            self.open_with(KeySource::Once(key), nonce, in_out, tag)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (key, nonce, in_out, tag);
+            match self._never {}
+        }
+    }
+
+    /// Expand `key` once for many messages: its round keys and GHASH powers, zeroized when the [`Key`] is dropped.
+    pub fn key(self, key: &[u8; KEY_LEN]) -> Key {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: `self` exists, so `detect` found every feature `expand` is compiled for (aes, pclmulqdq,
+            // ssse3, sse4.1, avx) on this CPU.
+            let expanded = unsafe { gcm::expand(key) };
+            Key {
+                gcm: self,
+                expanded,
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let _ = (key, nonce, tag);
+            let _ = key;
             match self._never {}
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn seal_with(
+        self,
+        key: KeySource<'_>,
+        nonce: &[u8; NONCE_LEN],
+        in_out: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Error> {
+        check_len(in_out.len())?;
+        if self.wide {
+            // SAFETY: `self.wide` is set only by `detect`, which found every feature `seal_wide` is compiled for
+            // (those of `seal`, and avx2, vaes, vpclmulqdq) on this CPU.
+            Ok(unsafe { gcm::seal_wide(key, nonce, in_out) })
+        } else {
+            // SAFETY: `self` exists, so `detect` found every feature `seal` is compiled for (aes, pclmulqdq,
+            // ssse3, sse4.1, avx) on this CPU.
+            Ok(unsafe { gcm::seal(key, nonce, in_out) })
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn open_with(
+        self,
+        key: KeySource<'_>,
+        nonce: &[u8; NONCE_LEN],
+        in_out: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), Error> {
+        // A message over the limit cannot have been sealed: it fails authentication, as in other libraries.
+        if check_len(in_out.len()).is_err() {
+            return Err(Error::Authentication);
+        }
+        let opened = if self.wide {
+            // SAFETY: as in `seal_with`: `self.wide` proves the CPU has the features `open_wide` is compiled for.
+            unsafe { gcm::open_wide(key, nonce, in_out, tag) }
+        } else {
+            // SAFETY: as in `seal_with`: `self` proves the CPU has the features `open` is compiled for.
+            unsafe { gcm::open(key, nonce, in_out, tag) }
+        };
+        if opened {
+            Ok(())
+        } else {
+            Err(Error::Authentication)
+        }
+    }
+}
+
+/// Sealing and opening under an expanded key. (In this module rather than `key.rs` because they go through
+/// [`AesNiGcm`]'s calls into the code compiled for the CPU.)
+impl Key {
+    /// As [`AesNiGcm::seal`], under this expanded key.
+    pub fn seal(&self, nonce: &[u8; NONCE_LEN], in_out: &mut [u8]) -> Result<[u8; TAG_LEN], Error> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.gcm
+                .seal_with(KeySource::Expanded(&self.expanded), nonce, in_out)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (nonce, in_out);
+            match self.gcm._never {}
+        }
+    }
+
+    /// As [`AesNiGcm::open`], under this expanded key.
+    pub fn open(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        in_out: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), Error> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            self.gcm
+                .open_with(KeySource::Expanded(&self.expanded), nonce, in_out, tag)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            let _ = (nonce, in_out, tag);
+            match self.gcm._never {}
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The same bytes as RustCrypto's `aes-gcm` for any key, nonce and length (around every batch and block boundary
-//! of this crate's code), opening undoes sealing, and any change to ciphertext, tag, nonce or key fails to open
+//! of this crate's code), under a one-use key and under an expanded `Key`, by every code path; opening undoes
+//! sealing, and any change to ciphertext, tag, nonce or key fails to open
 //! without touching the buffer.
 
 use aes_gcm::aead::{AeadInOut, KeyInit};
@@ -25,6 +26,16 @@ fn variants() -> Vec<AesNiGcm> {
         vec![detected, detected.narrow()]
     } else {
         vec![detected]
+    }
+}
+
+#[test]
+fn an_expanded_key_s_debug_shows_nothing_of_it() {
+    for gcm in variants() {
+        assert_eq!(
+            format!("{:?}", gcm.key(&[7; 32])),
+            "aesni_gcm::Key(<redacted>)"
+        );
     }
 }
 
@@ -88,6 +99,11 @@ proptest! {
             prop_assert_eq!(&buf, &ct);
             prop_assert_eq!(gcm.open(&key, &nonce, &mut buf, &tag), Ok(()));
             prop_assert_eq!(&buf, &pt);
+            let expanded = gcm.key(&key);
+            prop_assert_eq!(expanded.seal(&nonce, &mut buf), Ok(tag));
+            prop_assert_eq!(&buf, &ct);
+            prop_assert_eq!(expanded.open(&nonce, &mut buf, &tag), Ok(()));
+            prop_assert_eq!(&buf, &pt);
         }
     }
 
@@ -112,6 +128,8 @@ proptest! {
         for gcm in variants() {
             let mut buf = ct.clone();
             prop_assert_eq!(gcm.open(&key, &nonce, &mut buf, &tag), Err(Error::Authentication));
+            prop_assert_eq!(&buf, &ct);
+            prop_assert_eq!(gcm.key(&key).open(&nonce, &mut buf, &tag), Err(Error::Authentication));
             prop_assert_eq!(&buf, &ct);
         }
     }

@@ -254,26 +254,24 @@ pub fn ready_now<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// Seal under a one-shot key by one of `RingBackend`'s two routes, whichever the calibration chose (the
-/// `aead/one_shot_seal/<path>/<size>` benches time each route).
-#[cfg(feature = "ring")]
-pub fn ring_seal_once_via(
+/// Seal under a one-shot key by one route (`aes-gcm`, `aes-ni`, or with the `ring` feature `ring`), whichever the
+/// calibrations chose (the `aead/one_shot_seal/<path>/<size>` benches time each route).
+pub fn seal_once_via(
     path: crate::OneShotPath,
     key: &[u8],
     nonce: &[u8; crate::NONCE_LEN],
     plaintext: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    crate::crypto::ring_seal_once_via(path, key, nonce, plaintext, out)
+    crate::crypto::seal_once_via(path, key, nonce, plaintext, out)
 }
 
-/// As [`ring_seal_once_via`], opening (`aead/one_shot_open/<path>/<size>`).
-#[cfg(feature = "ring")]
-pub fn ring_open_once_via(
+/// As [`seal_once_via`], opening (`aead/one_shot_open/<path>/<size>`).
+pub fn open_once_via(
     path: crate::OneShotPath,
     key: &[u8],
     blob: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    crate::crypto::ring_open_once_via(path, key, blob, out)
+    crate::crypto::open_once_via(path, key, blob, out)
 }

@@ -9,11 +9,41 @@ use super::aes::{self, RoundKeys};
 use super::block::{counter_base, load, store, with_counter};
 use super::ghash;
 use super::wide::{self, Powers2, RoundKeys2};
+use crate::key::Expanded;
 
 /// Blocks encrypted per AES batch: enough independent blocks to keep the AES units busy.
 const BATCH: usize = 8;
 /// Keystream blocks that come out of the first batch, beside `H` and `E_K(J0)`.
 const FIRST_KEYSTREAM: usize = BATCH - 2;
+
+/// Where a call's key comes from.
+#[derive(Clone, Copy)]
+pub(crate) enum KeySource<'a> {
+    /// The raw key, used for this call only: expanded now.
+    Once(&'a [u8; 32]),
+    /// A schedule expanded earlier ([`expand`]).
+    Expanded(&'a Expanded),
+}
+
+/// Expand `key` for repeated use: its round keys and `H…H⁸`, as bytes (see [`Expanded`]).
+#[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+pub(crate) fn expand(key: &[u8; 32]) -> Expanded {
+    let mut rk = aes::expand(key);
+    let mut h = [_mm_setzero_si128()];
+    aes::encrypt(&rk, &mut h);
+    // Any length from 128 bytes makes the key compute all eight powers.
+    let hash_key = ghash::Key::new(h[0], usize::MAX);
+    let mut expanded = Expanded::default();
+    for (out, k) in expanded.round_keys.iter_mut().zip(&rk) {
+        *out = store(*k);
+    }
+    for (out, p) in expanded.powers.iter_mut().zip(hash_key.powers()) {
+        *out = store(*p);
+    }
+    rk.zeroize();
+    h.zeroize();
+    expanded
+}
 
 /// What a call derives from its key before touching the message: round keys, the GHASH key, the tag mask
 /// `E_K(J0)` and the first keystream blocks (counters 2..8), all from one AES batch. Zeroized when dropped.
@@ -36,8 +66,21 @@ impl Drop for Setup {
 impl Setup {
     #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
     #[inline]
-    fn new(key: &[u8; 32], nonce: &[u8; 12], len: usize) -> Setup {
-        let rk = aes::expand(key);
+    fn new(key: KeySource<'_>, nonce: &[u8; 12], len: usize) -> Setup {
+        let (rk, expanded_hash_key) = match key {
+            KeySource::Once(key) => (aes::expand(key), None),
+            KeySource::Expanded(expanded) => {
+                let mut rk = [_mm_setzero_si128(); 15];
+                for (k, bytes) in rk.iter_mut().zip(&expanded.round_keys) {
+                    *k = load(bytes);
+                }
+                let mut powers = [_mm_setzero_si128(); 8];
+                for (p, bytes) in powers.iter_mut().zip(&expanded.powers) {
+                    *p = load(bytes);
+                }
+                (rk, Some(ghash::Key::from_powers(powers)))
+            }
+        };
         let counters = counter_base(nonce);
         let mut first = [_mm_setzero_si128(); BATCH];
         for (i, b) in first.iter_mut().enumerate().skip(1) {
@@ -48,7 +91,8 @@ impl Setup {
         let [h, tag_mask, k2, k3, k4, k5, k6, k7] = first;
         first.zeroize();
         Setup {
-            hash_key: ghash::Key::new(h, len),
+            // An expanded key's H (block 0 again) is not needed: its powers came with it.
+            hash_key: expanded_hash_key.unwrap_or_else(|| ghash::Key::new(h, len)),
             rk,
             tag_mask,
             keystream: [k2, k3, k4, k5, k6, k7],
@@ -187,7 +231,7 @@ fn xor_blocks(data: &mut [u8], keystream: &[__m128i]) {
 
 /// Encrypt `in_out` in place and return the tag. The caller has checked the length against GCM's limit.
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
-pub(crate) fn seal(key: &[u8; 32], nonce: &[u8; 12], in_out: &mut [u8]) -> [u8; 16] {
+pub(crate) fn seal(key: KeySource<'_>, nonce: &[u8; 12], in_out: &mut [u8]) -> [u8; 16] {
     let setup = Setup::new(key, nonce, in_out.len());
     setup
         .apply_keystream(in_out, true)
@@ -197,7 +241,12 @@ pub(crate) fn seal(key: &[u8; 32], nonce: &[u8; 12], in_out: &mut [u8]) -> [u8; 
 /// Verify `tag` over the ciphertext in `in_out` (in constant time), and only if it matches decrypt it in place.
 /// Returns whether it matched.
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
-pub(crate) fn open(key: &[u8; 32], nonce: &[u8; 12], in_out: &mut [u8], tag: &[u8; 16]) -> bool {
+pub(crate) fn open(
+    key: KeySource<'_>,
+    nonce: &[u8; 12],
+    in_out: &mut [u8],
+    tag: &[u8; 16],
+) -> bool {
     let setup = Setup::new(key, nonce, in_out.len());
     let mut expected = setup.tag(in_out);
     let matched = bool::from(expected.ct_eq(tag));
@@ -210,7 +259,7 @@ pub(crate) fn open(key: &[u8; 32], nonce: &[u8; 12], in_out: &mut [u8], tag: &[u
 
 /// [`seal`] with the 256-bit code for the bulk (CPUs with VAES and VPCLMULQDQ).
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq")]
-pub(crate) fn seal_wide(key: &[u8; 32], nonce: &[u8; 12], in_out: &mut [u8]) -> [u8; 16] {
+pub(crate) fn seal_wide(key: KeySource<'_>, nonce: &[u8; 12], in_out: &mut [u8]) -> [u8; 16] {
     let setup = Setup::new(key, nonce, in_out.len());
     setup
         .apply_keystream_wide(in_out, true)
@@ -220,7 +269,7 @@ pub(crate) fn seal_wide(key: &[u8; 32], nonce: &[u8; 12], in_out: &mut [u8]) -> 
 /// [`open`] with the 256-bit code for the bulk.
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx,avx2,vaes,vpclmulqdq")]
 pub(crate) fn open_wide(
-    key: &[u8; 32],
+    key: KeySource<'_>,
     nonce: &[u8; 12],
     in_out: &mut [u8],
     tag: &[u8; 16],

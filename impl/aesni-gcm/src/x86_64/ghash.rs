@@ -57,6 +57,11 @@ impl Key {
         Key { powers: p }
     }
 
+    /// A key with all of `H…H⁸` given (an expanded key's, see `crate::Key`).
+    pub(super) fn from_powers(powers: [__m128i; 8]) -> Key {
+        Key { powers }
+    }
+
     /// `H`, `H²`, …, `H⁸` (zero beyond what the length asked for).
     pub(super) fn powers(&self) -> &[__m128i; 8] {
         &self.powers

@@ -1,6 +1,7 @@
 //! The `aes-ni` one-shot route: seal and open under a key used for one message (a data-row key) with the crate
 //! `aesni-gcm` (x86-64 AES-NI and CLMUL, a key set-up several times cheaper than ring's or `aes-gcm`'s), in Asherah's
-//! layout. On a CPU without those instructions it seals and opens by [`AesGcmBackend`], which gives the same bytes.
+//! layout. On a CPU without those instructions it seals and opens by RustCrypto's `aes-gcm`, which gives the same
+//! bytes.
 //!
 //! `aesni-gcm` builds the round keys in one array on its own stack frame and zeroizes them, with the GHASH key and
 //! the tag mask, before it returns; it verifies the tag before decrypting, so a failed open never writes
@@ -10,7 +11,7 @@ use aesni_gcm::AesNiGcm;
 use zeroize::Zeroize;
 
 use super::{
-    AEAD_OVERHEAD, AeadBackend, AesGcmBackend, Error, KEY_LEN, NONCE_LEN, check_plaintext_len,
+    AEAD_OVERHEAD, Error, KEY_LEN, NONCE_LEN, aes_gcm_backend, check_plaintext_len,
     log_open_failure, split_blob,
 };
 
@@ -31,7 +32,7 @@ pub(crate) fn seal_once(
     out: &mut Vec<u8>,
 ) -> Result<(), Error> {
     let Some(gcm) = AesNiGcm::detect() else {
-        return AesGcmBackend.seal_once(key, nonce, plaintext, out);
+        return aes_gcm_backend::seal_once_rust_crypto(key, nonce, plaintext, out);
     };
     let key = key_array(key)?;
     check_plaintext_len(plaintext.len())?;
@@ -57,7 +58,7 @@ pub(crate) fn seal_once(
 /// `out`. Errors as [`AeadBackend::open_into`]; on error `out` is left as it was.
 pub(crate) fn open_once(key: &[u8], blob: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
     let Some(gcm) = AesNiGcm::detect() else {
-        return AesGcmBackend.open_once(key, blob, out);
+        return aes_gcm_backend::open_once_rust_crypto(key, blob, out);
     };
     let key = key_array(key)?;
     let parts = split_blob(NAME, blob)?;

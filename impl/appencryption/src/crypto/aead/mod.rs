@@ -46,12 +46,10 @@ mod ring_backend;
 
 pub use aes_gcm_backend::{AesGcmBackend, AesGcmCipher};
 pub use one_shot::{CryptoPath, OneShotPath, OneShotSwitch, crypto_path};
+#[cfg(any(test, feature = "test-util"))]
+pub(crate) use one_shot::{open_once_via, seal_once_via};
 #[cfg(feature = "ring")]
 pub use ring_backend::{RingBackend, RingCipher};
-#[cfg(feature = "ring")]
-pub(crate) use ring_backend::{
-    open_once_via as ring_open_once_via, seal_once_via as ring_seal_once_via,
-};
 
 use zeroize::Zeroize;
 
@@ -371,7 +369,7 @@ mod tests {
                 .iter()
                 .map(|&path| {
                     let mut blob = Vec::new();
-                    ring_seal_once_via(path, &KEY, &nonce, &plaintext, &mut blob).expect("seal");
+                    seal_once_via(path, &KEY, &nonce, &plaintext, &mut blob).expect("seal");
                     blob
                 })
                 .collect();
@@ -379,7 +377,7 @@ mod tests {
                 assert_eq!(blob, &blobs[0], "{path} len {len}: sealed bytes");
                 for &opener in &routes {
                     let mut opened = Vec::new();
-                    ring_open_once_via(opener, &KEY, blob, &mut opened).expect("open");
+                    open_once_via(opener, &KEY, blob, &mut opened).expect("open");
                     assert_eq!(
                         opened, plaintext,
                         "{opener} opening {path}'s blob, len {len}"

@@ -1,27 +1,35 @@
-//! The one-shot route of `RingBackend`: which AES-GCM implementation seals and opens under a key used for one
-//! message (a data-row key), chosen once per process by timing them on this CPU.
+//! The AES-GCM routes each backend takes, chosen once per process by timing them on this CPU.
 //!
-//! A one-shot key pays its key set-up on every call, and for the short payloads Asherah mostly sees the set-up is
-//! most of the call. ring's bulk encryption is the fastest for long payloads, but its key set-up is not cheap
-//! (about 130 ns on the lab's AMD machines), so a route with a cheap set-up wins below some length that depends on
-//! the CPU: a constant tuned on one machine loses on another. The short route is the crate `aesni-gcm` where the CPU
-//! has AES-NI and CLMUL (its key set-up is a fraction of ring's), else RustCrypto's `aes-gcm`. Hence a calibration,
-//! run once per process, when the first factory with `RingBackend` is built (or on the first one-shot call, or on
-//! [`crypto_path`]):
+//! A one-shot key (a data-row key, used for one message) pays its key set-up on every call, and for the short
+//! payloads Asherah mostly sees the set-up is most of the call. Which implementation is fastest depends on the CPU
+//! and the length: ring's bulk encryption is the fastest for long payloads, but its key set-up is not cheap (about
+//! 130 ns on the lab's AMD machines); the workspace's `aesni-gcm` (x86-64 AES-NI and CLMUL) has a set-up a fraction
+//! of that; RustCrypto's `aes-gcm` runs everywhere. A constant tuned on one machine loses on another, hence a
+//! calibration per backend, run once per process when the first factory with that backend is built (or on first
+//! use, or on [`crypto_path`]):
 //!
-//! * [`ROUNDS`] rounds (fewer past [`BUDGET`], never under [`MIN_ROUNDS`]) over the payload lengths in [`LADDER`];
-//!   in each, for each length, [`BATCH`] seals and then [`BATCH`] opens by each route, the routes alternating so
-//!   that drift on a shared machine hits both;
-//! * each cell keeps its minimum over the rounds (noise, such as preemption, only ever adds time);
-//! * for seal and for open separately, ring is used from the shortest measured length at which it is not slower
-//!   (within [`TIE`]) there and at every longer measured length; the short route below it ([`choose`]).
+//! * **`RingBackend`, one-shot keys:** the short route (`aes-ni` where the CPU runs it, else `aes-gcm`) against
+//!   ring; ring from the shortest length at which it is not slower, ties to ring (the backend the caller chose).
+//! * **`AesGcmBackend`, one-shot keys:** `aes-ni` against `aes-gcm`, the same way; ties to `aes-gcm`. **Its key
+//!   schedules** (the system and intermediate keys, which only ever wrap and unwrap 32-byte keys): `aes-ni` only if
+//!   it is faster, beyond a tie, both at building a schedule and using it once (the default key mode builds one per
+//!   use) and at using a built one (the cached modes). On a CPU without `aes-ni` there is nothing to choose.
 //!
-//! It takes about a millisecond ([`CryptoPath::calibration`]), and its result is logged once (`tracing`, info).
-//! Every route produces the same bytes (the backend tests check both sides of every switch point), so the choice
-//! changes speed only.
+//! How each is timed: [`ROUNDS`] rounds (fewer past [`BUDGET`], never under [`MIN_ROUNDS`]); in each, for each
+//! length in [`LADDER`], [`BATCH`] seals and then [`BATCH`] opens by each route, the routes alternating so that
+//! drift on a shared machine hits both; each cell keeps its minimum over the rounds (noise, such as preemption,
+//! only ever adds time); seal and open are chosen separately ([`choose`]).
+//!
+//! Each calibration takes about a millisecond ([`CryptoPath`] reports how long), and its result is logged once
+//! (`tracing`, info). Every route produces the same bytes (the backend tests check both sides of every switch
+//! point), so the choice changes speed only.
 
 use std::fmt;
 use std::time::Duration;
+
+#[cfg(feature = "ring")]
+use super::ring_backend;
+use super::{Error, NONCE_LEN, aes_gcm_backend, aes_ni};
 
 /// Payload lengths the calibration measures, in bytes.
 pub(crate) const LADDER: [usize; 9] = [0, 32, 64, 96, 128, 192, 256, 512, 1024];
@@ -34,18 +42,20 @@ pub(crate) const MIN_ROUNDS: usize = 3;
 pub(crate) const BUDGET: Duration = Duration::from_millis(3);
 /// Operations timed together per cell and round (one clock read pair per batch).
 pub(crate) const BATCH: usize = 4;
-/// Relative difference under which two timings count as equal; a tie goes to ring, the backend the caller chose.
+/// Relative difference under which two timings count as equal; a tie goes to the long route (ring, or `aes-gcm` in
+/// the default backend).
 pub(crate) const TIE: f64 = 0.03;
 
 /// One implementation of the one-shot route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OneShotPath {
-    /// RustCrypto's `aes-gcm`: the short route on CPUs without AES-NI and CLMUL.
+    /// RustCrypto's `aes-gcm`: the default backend's long route, and ring's short route on CPUs without AES-NI and
+    /// CLMUL.
     AesGcm,
     /// `ring` (fast bulk encryption).
     Ring,
-    /// The crate `aesni-gcm` (x86-64 AES-NI and CLMUL; cheap key set-up): the short route where the CPU has them.
-    /// Asked for on a CPU without them, it seals and opens by `aes-gcm` (the same bytes).
+    /// The crate `aesni-gcm` (x86-64 AES-NI and CLMUL; cheap key set-up): the short route where the CPU runs it.
+    /// Asked for on a CPU without it, it seals and opens by `aes-gcm` (the same bytes).
     AesNi,
 }
 
@@ -78,46 +88,46 @@ pub(crate) enum Op {
     Open,
 }
 
-/// Where one operation (seal or open) switches from the short route (see [`OneShotPath::short`]) to ring:
-/// payloads of `ring_from` bytes or more go through ring.
+/// Where one operation (seal or open) switches from a short route (cheap key set-up) to a long one (fast bulk):
+/// payloads of `long_from` bytes or more take the long route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OneShotSwitch {
     short: OneShotPath,
-    ring_from: usize,
+    long: OneShotPath,
+    long_from: usize,
 }
 
 impl OneShotSwitch {
-    /// Ring for every length.
-    pub(crate) const RING: OneShotSwitch = OneShotSwitch {
-        short: OneShotPath::AesGcm,
-        ring_from: 0,
-    };
-
-    /// `short` for every length.
-    #[cfg(test)]
-    pub(crate) const fn only(short: OneShotPath) -> OneShotSwitch {
+    /// `path` for every length.
+    pub(crate) const fn only(path: OneShotPath) -> OneShotSwitch {
         OneShotSwitch {
-            short,
-            ring_from: usize::MAX,
+            short: path,
+            long: path,
+            long_from: usize::MAX,
         }
     }
 
-    /// The shortest payload that goes through ring (`None`: ring never won up to the longest length measured, so
-    /// every payload goes through the short route).
-    pub fn ring_from(&self) -> Option<usize> {
-        (self.ring_from != usize::MAX).then_some(self.ring_from)
+    /// The shortest payload that takes the long route (`None`: the long route never won up to the longest length
+    /// measured, so every payload takes the short one).
+    pub fn long_from(&self) -> Option<usize> {
+        (self.long_from != usize::MAX).then_some(self.long_from)
     }
 
-    /// The route for payloads shorter than [`ring_from`](Self::ring_from).
+    /// The route for payloads shorter than [`long_from`](Self::long_from).
     pub fn short(&self) -> OneShotPath {
         self.short
+    }
+
+    /// The route from [`long_from`](Self::long_from) on.
+    pub fn long(&self) -> OneShotPath {
+        self.long
     }
 
     /// The route for a payload (plaintext) of `len` bytes.
     #[inline]
     pub fn path(&self, len: usize) -> OneShotPath {
-        if len >= self.ring_from {
-            OneShotPath::Ring
+        if len >= self.long_from {
+            self.long
         } else {
             self.short
         }
@@ -126,9 +136,9 @@ impl OneShotSwitch {
 
 impl fmt::Display for OneShotSwitch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.ring_from() {
-            Some(0) => f.write_str("ring for every length"),
-            Some(n) => write!(f, "{} below {n} B, ring from {n} B", self.short),
+        match self.long_from() {
+            Some(0) => write!(f, "{} for every length", self.long),
+            Some(n) => write!(f, "{} below {n} B, {} from {n} B", self.short, self.long),
             None => write!(f, "{} for every length", self.short),
         }
     }
@@ -137,82 +147,175 @@ impl fmt::Display for OneShotSwitch {
 /// The AES-GCM routes this process takes, for a report header or a log: see [`crypto_path`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CryptoPath {
-    ring_one_shot: Option<RingOneShot>,
+    aes_gcm: AesGcmRoutes,
+    ring: Option<RingRoutes>,
+}
+
+/// `AesGcmBackend`'s calibrated routes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct AesGcmRoutes {
+    pub(crate) seal: OneShotSwitch,
+    pub(crate) open: OneShotSwitch,
+    /// The implementation of its key schedules (`AeadBackend::cipher`).
+    pub(crate) schedules: OneShotPath,
+    /// `None` where there was nothing to choose (no `aes-ni` on this CPU).
+    pub(crate) calibration: Option<Duration>,
 }
 
 /// `RingBackend`'s calibrated one-shot routes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct RingOneShot {
+pub(crate) struct RingRoutes {
     pub(crate) seal: OneShotSwitch,
     pub(crate) open: OneShotSwitch,
     pub(crate) calibration: Duration,
 }
 
 impl CryptoPath {
-    /// Where `RingBackend` seals under a one-shot key by ring rather than `aes-gcm` (`None` without the `ring`
-    /// feature).
+    /// How `AesGcmBackend` seals under a one-shot key, by length.
+    pub fn aes_gcm_seal_once(&self) -> OneShotSwitch {
+        self.aes_gcm.seal
+    }
+
+    /// As [`aes_gcm_seal_once`](Self::aes_gcm_seal_once), for opening.
+    pub fn aes_gcm_open_once(&self) -> OneShotSwitch {
+        self.aes_gcm.open
+    }
+
+    /// Which implementation holds `AesGcmBackend`'s key schedules ([`OneShotPath::AesGcm`] or
+    /// [`OneShotPath::AesNi`]).
+    pub fn aes_gcm_schedules(&self) -> OneShotPath {
+        self.aes_gcm.schedules
+    }
+
+    /// How `RingBackend` seals under a one-shot key, by length (`None` without the `ring` feature).
     pub fn ring_seal_once(&self) -> Option<OneShotSwitch> {
-        self.ring_one_shot.map(|r| r.seal)
+        self.ring.map(|r| r.seal)
     }
 
     /// As [`ring_seal_once`](Self::ring_seal_once), for opening.
     pub fn ring_open_once(&self) -> Option<OneShotSwitch> {
-        self.ring_one_shot.map(|r| r.open)
+        self.ring.map(|r| r.open)
     }
 
-    /// How long the calibration took (`None` without the `ring` feature).
-    pub fn calibration(&self) -> Option<Duration> {
-        self.ring_one_shot.map(|r| r.calibration)
+    /// How long the calibrations took, together.
+    pub fn calibration(&self) -> Duration {
+        self.aes_gcm.calibration.unwrap_or_default()
+            + self.ring.map_or(Duration::ZERO, |r| r.calibration)
     }
 }
 
 impl fmt::Display for CryptoPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.ring_one_shot {
-            None => f.write_str("aes-gcm only (ring backend not compiled in)"),
+        let a = &self.aes_gcm;
+        write!(
+            f,
+            "aes-gcm backend: one-shot keys seal {}, open {}; key schedules {}",
+            a.seal, a.open, a.schedules
+        )?;
+        match self.ring {
+            None => f.write_str("; ring backend not compiled in")?,
             Some(r) => write!(
                 f,
-                "ring backend one-shot keys: seal {}, open {} (calibrated in {:.2} ms)",
-                r.seal,
-                r.open,
-                r.calibration.as_secs_f64() * 1e3
-            ),
+                "; ring backend one-shot keys: seal {}, open {}",
+                r.seal, r.open
+            )?,
         }
+        write!(
+            f,
+            " (calibrated in {:.2} ms)",
+            self.calibration().as_secs_f64() * 1e3
+        )
     }
 }
 
-/// The AES-GCM routes of this process. With the `ring` feature this runs `RingBackend`'s one-shot calibration if
-/// no factory has run it yet (about a millisecond, once per process).
+/// The AES-GCM routes of this process. Runs each backend's calibration that has not run yet (about a
+/// millisecond each, once per process).
 pub fn crypto_path() -> CryptoPath {
     CryptoPath {
+        aes_gcm: *calibration::aes_gcm_calibrated(),
         #[cfg(feature = "ring")]
-        ring_one_shot: Some(*calibrated()),
+        ring: Some(*calibration::ring_calibrated()),
         #[cfg(not(feature = "ring"))]
-        ring_one_shot: None,
+        ring: None,
     }
 }
 
-/// The switch point for one operation from the per-length minimum timings `(len, short, ring)`, sorted by length:
-/// ring from the shortest length at which it is not slower (within [`TIE`]) there and at every longer length,
+pub(crate) use calibration::aes_gcm_calibrated;
+#[cfg(feature = "ring")]
+pub(crate) use calibration::ring_calibrated;
+
+/// Seal under a one-shot key by `path`, whatever the calibration chose (the backends' `seal_once` pass their
+/// choice; the calibration and the benches time each route).
+#[inline]
+pub(crate) fn seal_once_via(
+    path: OneShotPath,
+    key: &[u8],
+    nonce: &[u8; NONCE_LEN],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    match path {
+        OneShotPath::AesNi => aes_ni::seal_once(key, nonce, plaintext, out),
+        #[cfg(feature = "ring")]
+        OneShotPath::Ring => ring_backend::seal_once_ring(key, nonce, plaintext, out),
+        // Without the `ring` feature no calibration chooses ring; the same bytes by `aes-gcm`.
+        #[cfg(not(feature = "ring"))]
+        OneShotPath::Ring => aes_gcm_backend::seal_once_rust_crypto(key, nonce, plaintext, out),
+        OneShotPath::AesGcm => aes_gcm_backend::seal_once_rust_crypto(key, nonce, plaintext, out),
+    }
+}
+
+/// As [`seal_once_via`], opening.
+#[inline]
+pub(crate) fn open_once_via(
+    path: OneShotPath,
+    key: &[u8],
+    blob: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    match path {
+        OneShotPath::AesNi => aes_ni::open_once(key, blob, out),
+        #[cfg(feature = "ring")]
+        OneShotPath::Ring => ring_backend::open_once_ring(key, blob, out),
+        #[cfg(not(feature = "ring"))]
+        OneShotPath::Ring => aes_gcm_backend::open_once_rust_crypto(key, blob, out),
+        OneShotPath::AesGcm => aes_gcm_backend::open_once_rust_crypto(key, blob, out),
+    }
+}
+
+/// The switch point for one operation from the per-length minimum timings `(len, short, long)`, sorted by length:
+/// `long` from the shortest length at which it is not slower (within [`TIE`]) there and at every longer length,
 /// `short` below it.
-pub(crate) fn choose(short: OneShotPath, cells: &[(usize, Duration, Duration)]) -> OneShotSwitch {
-    let mut ring_from = usize::MAX;
-    for &(len, short_time, ring) in cells.iter().rev() {
-        if ring.as_secs_f64() > short_time.as_secs_f64() * (1.0 + TIE) {
+pub(crate) fn choose(
+    short: OneShotPath,
+    long: OneShotPath,
+    cells: &[(usize, Duration, Duration)],
+) -> OneShotSwitch {
+    let mut long_from = usize::MAX;
+    for &(len, short_time, long_time) in cells.iter().rev() {
+        if long_time.as_secs_f64() > short_time.as_secs_f64() * (1.0 + TIE) {
             break;
         }
-        ring_from = len;
+        long_from = len;
     }
-    if cells.first().is_some_and(|&(len, ..)| len == ring_from) {
-        return OneShotSwitch::RING;
+    if long_from == usize::MAX {
+        return OneShotSwitch::only(short);
     }
-    OneShotSwitch { short, ring_from }
+    if cells.first().is_some_and(|&(len, ..)| len == long_from) {
+        return OneShotSwitch::only(long);
+    }
+    OneShotSwitch {
+        short,
+        long,
+        long_from,
+    }
 }
 
-/// Run the calibration of `short` against ring, with `time(path, op, len)` returning the time of one batch of
+/// Run the calibration of `short` against `long`, with `time(path, op, len)` returning the time of one batch of
 /// [`BATCH`] operations, and choose the seal and open switches.
 pub(crate) fn calibrate_with(
     short: OneShotPath,
+    long: OneShotPath,
     mut time: impl FnMut(OneShotPath, Op, usize) -> Duration,
 ) -> (OneShotSwitch, OneShotSwitch) {
     let mut seal = [(0, Duration::MAX, Duration::MAX); LADDER.len()];
@@ -224,9 +327,9 @@ pub(crate) fn calibrate_with(
         }
         // Alternate which route goes first, so neither always runs on the warmer cache.
         let order = if round % 2 == 0 {
-            [short, OneShotPath::Ring]
+            [short, long]
         } else {
-            [OneShotPath::Ring, short]
+            [long, short]
         };
         for (i, &len) in LADDER.iter().enumerate() {
             for (op, cells) in [(Op::Seal, &mut seal), (Op::Open, &mut open)] {
@@ -234,7 +337,7 @@ pub(crate) fn calibrate_with(
                     let t = time(path, op, len);
                     let cell = &mut cells[i];
                     cell.0 = len;
-                    if path == OneShotPath::Ring {
+                    if path == long {
                         cell.2 = cell.2.min(t);
                     } else {
                         cell.1 = cell.1.min(t);
@@ -243,105 +346,214 @@ pub(crate) fn calibrate_with(
             }
         }
     }
-    (choose(short, &seal), choose(short, &open))
+    (choose(short, long, &seal), choose(short, long, &open))
 }
 
-#[cfg(feature = "ring")]
-pub(crate) use calibration::calibrated;
+/// Whether key schedules should be `aes-ni`'s: from the minimum timings `(build and use once, use a built one)` of
+/// `aes-ni` and of `aes-gcm`, only if `aes-ni` is faster beyond [`TIE`] at both.
+pub(crate) fn choose_schedules(
+    aes_ni: (Duration, Duration),
+    aes_gcm: (Duration, Duration),
+) -> OneShotPath {
+    let faster = |ni: Duration, gcm: Duration| ni.as_secs_f64() * (1.0 + TIE) < gcm.as_secs_f64();
+    if faster(aes_ni.0, aes_gcm.0) && faster(aes_ni.1, aes_gcm.1) {
+        OneShotPath::AesNi
+    } else {
+        OneShotPath::AesGcm
+    }
+}
 
-#[cfg(feature = "ring")]
 mod calibration {
     use std::hint::black_box;
     use std::sync::OnceLock;
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use super::super::{
-        AEAD_OVERHEAD, AeadBackend, AesGcmBackend, NONCE_LEN, aes_ni, ring_backend,
+        AEAD_OVERHEAD, AeadBackend, AesGcmBackend, AesGcmCipher, KEY_LEN, NONCE_LEN,
     };
-    use super::{BATCH, LADDER, OneShotPath, Op, RingOneShot, calibrate_with};
+    #[cfg(feature = "ring")]
+    use super::RingRoutes;
+    use super::{
+        AesGcmRoutes, BATCH, BUDGET, LADDER, MIN_ROUNDS, OneShotPath, OneShotSwitch, Op, ROUNDS,
+        calibrate_with, choose_schedules, open_once_via, seal_once_via,
+    };
 
-    static CALIBRATED: OnceLock<RingOneShot> = OnceLock::new();
+    // Not secrets: a fixed key and nonce for timing only.
+    const KEY: [u8; KEY_LEN] = [0x5a; KEY_LEN];
+    const NONCE: [u8; NONCE_LEN] = [0xa5; NONCE_LEN];
 
-    /// The process's one-shot routes, calibrating on first use.
+    static AES_GCM: OnceLock<AesGcmRoutes> = OnceLock::new();
+    #[cfg(feature = "ring")]
+    static RING: OnceLock<RingRoutes> = OnceLock::new();
+
+    /// `AesGcmBackend`'s routes, calibrating on first use.
     #[inline]
-    pub(crate) fn calibrated() -> &'static RingOneShot {
-        CALIBRATED.get_or_init(calibrate)
+    pub(crate) fn aes_gcm_calibrated() -> &'static AesGcmRoutes {
+        AES_GCM.get_or_init(calibrate_aes_gcm)
     }
 
-    /// Time the short route and ring on this CPU (see the module documentation) and log the choice.
-    fn calibrate() -> RingOneShot {
-        // Not a secret: a fixed key and nonce for timing only.
-        const KEY: [u8; 32] = [0x5a; 32];
-        const NONCE: [u8; NONCE_LEN] = [0xa5; NONCE_LEN];
+    /// `RingBackend`'s one-shot routes, calibrating on first use.
+    #[cfg(feature = "ring")]
+    #[inline]
+    pub(crate) fn ring_calibrated() -> &'static RingRoutes {
+        RING.get_or_init(calibrate_ring)
+    }
+
+    /// Time one-shot seals and opens by `short` against `long` over the ladder (see the module documentation).
+    /// `None` if a route failed, which cannot happen with a 32-byte key and blobs sealed here.
+    fn one_shot(short: OneShotPath, long: OneShotPath) -> Option<(OneShotSwitch, OneShotSwitch)> {
         let longest = LADDER[LADDER.len() - 1];
         let plaintext = vec![0u8; longest];
         let mut blobs = Vec::with_capacity(LADDER.len());
         for &len in &LADDER {
             let mut blob = Vec::with_capacity(len + AEAD_OVERHEAD);
-            let sealed = AesGcmBackend.seal_once(&KEY, &NONCE, &plaintext[..len], &mut blob);
-            blobs.push((len, sealed.map(|()| blob)));
+            seal_once_via(
+                OneShotPath::AesGcm,
+                &KEY,
+                &NONCE,
+                &plaintext[..len],
+                &mut blob,
+            )
+            .ok()?;
+            blobs.push((len, blob));
         }
         let mut out = Vec::with_capacity(longest + AEAD_OVERHEAD);
         let mut failed = false;
-        let started = Instant::now();
-        let short = OneShotPath::short();
-        let (seal, open) = calibrate_with(short, |path, op, len| {
+        let chosen = calibrate_with(short, long, |path, op, len| {
             let blob = blobs
                 .iter()
                 .find(|(l, _)| *l == len)
-                .and_then(|(_, b)| b.as_ref().ok());
+                .map(|(_, b)| b.as_slice());
             let begun = Instant::now();
             for _ in 0..BATCH {
                 out.clear();
-                let done = match (path, op, blob) {
-                    (OneShotPath::AesGcm, Op::Seal, _) => {
-                        AesGcmBackend.seal_once(&KEY, &NONCE, &plaintext[..len], &mut out)
-                    }
-                    (OneShotPath::Ring, Op::Seal, _) => {
-                        ring_backend::seal_once_ring(&KEY, &NONCE, &plaintext[..len], &mut out)
-                    }
-                    (OneShotPath::AesNi, Op::Seal, _) => {
-                        aes_ni::seal_once(&KEY, &NONCE, &plaintext[..len], &mut out)
-                    }
-                    (OneShotPath::AesGcm, Op::Open, Some(blob)) => {
-                        AesGcmBackend.open_once(&KEY, blob, &mut out)
-                    }
-                    (OneShotPath::Ring, Op::Open, Some(blob)) => {
-                        ring_backend::open_once_ring(&KEY, blob, &mut out)
-                    }
-                    (OneShotPath::AesNi, Op::Open, Some(blob)) => {
-                        aes_ni::open_once(&KEY, blob, &mut out)
-                    }
-                    (_, Op::Open, None) => Err(crate::Error::DecryptionFailed),
+                let done = match (op, blob) {
+                    (Op::Seal, _) => seal_once_via(path, &KEY, &NONCE, &plaintext[..len], &mut out),
+                    (Op::Open, Some(blob)) => open_once_via(path, &KEY, blob, &mut out),
+                    (Op::Open, None) => Err(crate::Error::DecryptionFailed),
                 };
                 failed |= done.is_err();
                 black_box(out.len());
             }
             begun.elapsed()
         });
-        let calibration = started.elapsed();
-        let chosen = if failed {
-            // Cannot happen with a 32-byte key and blobs sealed above; ring everywhere is the backend's own route.
-            tracing::warn!("one-shot AES-GCM calibration failed; using ring for every length");
-            RingOneShot {
-                seal: super::OneShotSwitch::RING,
-                open: super::OneShotSwitch::RING,
-                calibration,
+        (!failed).then_some(chosen)
+    }
+
+    /// Time `AesGcmBackend`'s key schedules by each implementation: building one and wrapping and unwrapping a
+    /// 32-byte key with it, and wrapping and unwrapping with one built before; minimum per cell over the rounds.
+    fn schedules() -> Option<OneShotPath> {
+        let paths = [OneShotPath::AesNi, OneShotPath::AesGcm];
+        let built = [
+            AesGcmCipher::by(OneShotPath::AesNi, &KEY).ok()?,
+            AesGcmCipher::by(OneShotPath::AesGcm, &KEY).ok()?,
+        ];
+        let mut blob = Vec::with_capacity(KEY_LEN + AEAD_OVERHEAD);
+        AesGcmBackend
+            .seal_into(&built[1], &NONCE, &KEY, &mut blob)
+            .ok()?;
+        let mut out = Vec::with_capacity(KEY_LEN + AEAD_OVERHEAD);
+        let mut key_out = zeroize::Zeroizing::new([0u8; KEY_LEN]);
+        let mut failed = false;
+        // Wrap and unwrap a 32-byte key once; whether either failed.
+        let use_once = |cipher: &AesGcmCipher, out: &mut Vec<u8>, key_out: &mut [u8; KEY_LEN]| {
+            out.clear();
+            let sealed = AesGcmBackend.seal_into(cipher, &NONCE, &KEY, out);
+            let opened = AesGcmBackend.open_key(cipher, &blob, key_out);
+            black_box(out.len());
+            sealed.is_err() || opened.is_err()
+        };
+        // (build and use, use a built one) per path.
+        let mut cells = [(Duration::MAX, Duration::MAX); 2];
+        let started = Instant::now();
+        for round in 0..ROUNDS {
+            if round >= MIN_ROUNDS && started.elapsed() > BUDGET {
+                break;
             }
-        } else {
-            RingOneShot {
+            for i in if round % 2 == 0 { [0, 1] } else { [1, 0] } {
+                let begun = Instant::now();
+                for _ in 0..BATCH {
+                    failed |= match AesGcmCipher::by(paths[i], &KEY) {
+                        Ok(cipher) => use_once(&cipher, &mut out, &mut key_out),
+                        Err(_) => true,
+                    };
+                }
+                cells[i].0 = cells[i].0.min(begun.elapsed());
+                let begun = Instant::now();
+                for _ in 0..BATCH {
+                    failed |= use_once(&built[i], &mut out, &mut key_out);
+                }
+                cells[i].1 = cells[i].1.min(begun.elapsed());
+            }
+        }
+        (!failed).then(|| choose_schedules(cells[0], cells[1]))
+    }
+
+    fn calibrate_aes_gcm() -> AesGcmRoutes {
+        if OneShotPath::short() != OneShotPath::AesNi {
+            return AesGcmRoutes {
+                seal: OneShotSwitch::only(OneShotPath::AesGcm),
+                open: OneShotSwitch::only(OneShotPath::AesGcm),
+                schedules: OneShotPath::AesGcm,
+                calibration: None,
+            };
+        }
+        let started = Instant::now();
+        let one_shot = one_shot(OneShotPath::AesNi, OneShotPath::AesGcm);
+        let schedules = schedules();
+        let calibration = started.elapsed();
+        let chosen = match (one_shot, schedules) {
+            (Some((seal, open)), Some(schedules)) => AesGcmRoutes {
                 seal,
                 open,
-                calibration,
+                schedules,
+                calibration: Some(calibration),
+            },
+            _ => {
+                tracing::warn!(
+                    "AES-GCM calibration failed; the aes-gcm backend uses aes-gcm throughout"
+                );
+                AesGcmRoutes {
+                    seal: OneShotSwitch::only(OneShotPath::AesGcm),
+                    open: OneShotSwitch::only(OneShotPath::AesGcm),
+                    schedules: OneShotPath::AesGcm,
+                    calibration: Some(calibration),
+                }
             }
         };
         tracing::info!(
             seal = %chosen.seal,
             open = %chosen.open,
+            schedules = %chosen.schedules,
+            calibration_us = u64::try_from(calibration.as_micros()).unwrap_or(u64::MAX),
+            "aes-gcm backend: AES-GCM routes chosen by calibration"
+        );
+        chosen
+    }
+
+    #[cfg(feature = "ring")]
+    fn calibrate_ring() -> RingRoutes {
+        let started = Instant::now();
+        let chosen = one_shot(OneShotPath::short(), OneShotPath::Ring);
+        let calibration = started.elapsed();
+        let (seal, open) = chosen.unwrap_or_else(|| {
+            tracing::warn!("one-shot AES-GCM calibration failed; using ring for every length");
+            (
+                OneShotSwitch::only(OneShotPath::Ring),
+                OneShotSwitch::only(OneShotPath::Ring),
+            )
+        });
+        tracing::info!(
+            %seal,
+            %open,
             calibration_us = u64::try_from(calibration.as_micros()).unwrap_or(u64::MAX),
             "ring backend: one-shot (data-row key) AES-GCM route chosen by calibration"
         );
-        chosen
+        RingRoutes {
+            seal,
+            open,
+            calibration,
+        }
     }
 
     #[cfg(test)]
@@ -353,18 +565,48 @@ mod calibration {
         /// unoptimised test builds, whose rounds take tens of milliseconds), and runs once.
         #[test]
         fn calibration_is_bounded_and_cached() {
-            let first = calibrated();
             let bound = if cfg!(debug_assertions) {
                 Duration::from_secs(2)
             } else {
                 Duration::from_millis(50)
             };
+            let aes_gcm = aes_gcm_calibrated();
+            let took = aes_gcm.calibration.unwrap_or_default();
+            assert!(took < bound, "aes-gcm calibration took {took:?}");
             assert!(
-                first.calibration < bound,
-                "calibration took {:?}",
-                first.calibration
+                std::ptr::eq(aes_gcm, aes_gcm_calibrated()),
+                "calibrated once"
             );
-            assert!(std::ptr::eq(first, calibrated()), "calibrated once");
+            #[cfg(feature = "ring")]
+            {
+                let ring = ring_calibrated();
+                assert!(
+                    ring.calibration < bound,
+                    "ring calibration took {:?}",
+                    ring.calibration
+                );
+                assert!(std::ptr::eq(ring, ring_calibrated()), "calibrated once");
+            }
+        }
+
+        /// Where `aes-ni` runs, the default backend calibrates; elsewhere it takes `aes-gcm` throughout, untimed.
+        #[test]
+        fn the_aes_gcm_backend_calibrates_only_where_there_is_a_choice() {
+            let routes = aes_gcm_calibrated();
+            if OneShotPath::short() == OneShotPath::AesNi {
+                assert!(routes.calibration.is_some());
+            } else {
+                assert_eq!(routes.calibration, None);
+                assert_eq!(routes.schedules, OneShotPath::AesGcm);
+                assert_eq!(routes.seal, OneShotSwitch::only(OneShotPath::AesGcm));
+            }
+            for path in [routes.seal.short(), routes.seal.long(), routes.schedules] {
+                assert_ne!(
+                    path,
+                    OneShotPath::Ring,
+                    "the default backend never takes ring"
+                );
+            }
         }
     }
 }
@@ -396,9 +638,11 @@ mod tests {
     fn ring_everywhere_when_its_set_up_is_cheaper_too() {
         // A VAES CPU: ring's key set-up and bulk both cheaper.
         let m = model(140, 480, 120, 150);
-        let (seal, open) = calibrate_with(OneShotPath::AesGcm, |p, _, len| m(p, len));
-        assert_eq!(seal, OneShotSwitch::RING);
-        assert_eq!(open, OneShotSwitch::RING);
+        let (seal, open) = calibrate_with(OneShotPath::AesGcm, OneShotPath::Ring, |p, _, len| {
+            m(p, len)
+        });
+        assert_eq!(seal, OneShotSwitch::only(OneShotPath::Ring));
+        assert_eq!(open, OneShotSwitch::only(OneShotPath::Ring));
         assert_eq!(seal.path(0), OneShotPath::Ring);
         assert_eq!(seal.to_string(), "ring for every length");
     }
@@ -407,8 +651,10 @@ mod tests {
     fn aes_gcm_below_the_crossover_ring_from_it() {
         // Set-up 135 vs 260 ns, bulk 0.47 vs 0.15 ns/B: they meet near 390 B, so ring wins from 512 on the ladder.
         let m = model(135, 480, 260, 150);
-        let (seal, _) = calibrate_with(OneShotPath::AesGcm, |p, _, len| m(p, len));
-        assert_eq!(seal.ring_from(), Some(512));
+        let (seal, _) = calibrate_with(OneShotPath::AesGcm, OneShotPath::Ring, |p, _, len| {
+            m(p, len)
+        });
+        assert_eq!(seal.long_from(), Some(512));
         assert_eq!(seal.path(511), OneShotPath::AesGcm);
         assert_eq!(seal.path(512), OneShotPath::Ring);
         assert_eq!(seal.to_string(), "aes-gcm below 512 B, ring from 512 B");
@@ -428,10 +674,11 @@ mod tests {
         // aesni-gcm's profile on an AMD CPU: set-up 30 ns, but a serial GHASH; ring: 130 ns set-up, fast bulk. Per
         // op at 64 B: 117 vs 139 ns; at 96 B: 161 vs 144 ns.
         let m = model(30, 1400, 130, 150);
-        let (seal, open) = calibrate_with(OneShotPath::AesNi, |p, _, len| m(p, len));
+        let (seal, open) =
+            calibrate_with(OneShotPath::AesNi, OneShotPath::Ring, |p, _, len| m(p, len));
         assert_eq!(seal, open);
         assert_eq!(seal.short(), OneShotPath::AesNi);
-        assert_eq!(seal.ring_from(), Some(96));
+        assert_eq!(seal.long_from(), Some(96));
         assert_eq!(seal.path(64), OneShotPath::AesNi);
         assert_eq!(seal.path(96), OneShotPath::Ring);
         assert_eq!(seal.to_string(), "aes-ni below 96 B, ring from 96 B");
@@ -455,20 +702,27 @@ mod tests {
     fn seal_and_open_are_chosen_separately() {
         let seal_model = model(100, 480, 300, 150);
         let open_model = model(100, 480, 90, 150);
-        let (seal, open) = calibrate_with(OneShotPath::AesGcm, |p, op, len| match op {
-            Op::Seal => seal_model(p, len),
-            Op::Open => open_model(p, len),
-        });
-        assert_eq!(seal.ring_from(), Some(1024));
-        assert_eq!(open, OneShotSwitch::RING);
+        let (seal, open) =
+            calibrate_with(
+                OneShotPath::AesGcm,
+                OneShotPath::Ring,
+                |p, op, len| match op {
+                    Op::Seal => seal_model(p, len),
+                    Op::Open => open_model(p, len),
+                },
+            );
+        assert_eq!(seal.long_from(), Some(1024));
+        assert_eq!(open, OneShotSwitch::only(OneShotPath::Ring));
     }
 
     #[test]
     fn aes_gcm_everywhere_when_ring_never_wins() {
         let m = model(100, 100, 200, 150);
-        let (seal, open) = calibrate_with(OneShotPath::AesGcm, |p, _, len| m(p, len));
+        let (seal, open) = calibrate_with(OneShotPath::AesGcm, OneShotPath::Ring, |p, _, len| {
+            m(p, len)
+        });
         assert_eq!(seal, OneShotSwitch::only(OneShotPath::AesGcm));
-        assert_eq!(open.ring_from(), None);
+        assert_eq!(open.long_from(), None);
         assert_eq!(seal.path(usize::MAX - 1), OneShotPath::AesGcm);
         assert_eq!(seal.to_string(), "aes-gcm for every length");
     }
@@ -483,8 +737,10 @@ mod tests {
                 OneShotPath::AesGcm | OneShotPath::AesNi => NS(base * 100),
             }
         };
-        let (seal, _) = calibrate_with(OneShotPath::AesGcm, |p, _, len| m(p, len));
-        assert_eq!(seal, OneShotSwitch::RING);
+        let (seal, _) = calibrate_with(OneShotPath::AesGcm, OneShotPath::Ring, |p, _, len| {
+            m(p, len)
+        });
+        assert_eq!(seal, OneShotSwitch::only(OneShotPath::Ring));
     }
 
     #[test]
@@ -493,14 +749,16 @@ mod tests {
         // different cell each round, and the minimum over the rounds ignores them.
         let m = model(135, 480, 260, 150);
         let mut calls = 0u32;
-        let (noisy, _) = calibrate_with(OneShotPath::AesGcm, |p, _, len| {
+        let (noisy, _) = calibrate_with(OneShotPath::AesGcm, OneShotPath::Ring, |p, _, len| {
             calls += 1;
             let t = m(p, len);
             if calls.is_multiple_of(5) { t * 10 } else { t }
         });
-        let (clean, _) = calibrate_with(OneShotPath::AesGcm, |p, _, len| m(p, len));
+        let (clean, _) = calibrate_with(OneShotPath::AesGcm, OneShotPath::Ring, |p, _, len| {
+            m(p, len)
+        });
         assert_eq!(noisy, clean);
-        assert_eq!(clean.ring_from(), Some(512));
+        assert_eq!(clean.long_from(), Some(512));
     }
 
     #[test]
@@ -518,31 +776,91 @@ mod tests {
                 (len, NS(300), ring)
             })
             .collect();
-        assert_eq!(choose(OneShotPath::AesGcm, &cells).ring_from(), Some(128));
+        assert_eq!(
+            choose(OneShotPath::AesGcm, OneShotPath::Ring, &cells).long_from(),
+            Some(128)
+        );
     }
 
     #[test]
-    fn crypto_path_display_names_both_switches() {
+    fn crypto_path_display_names_every_choice() {
         let p = CryptoPath {
-            ring_one_shot: Some(RingOneShot {
+            aes_gcm: AesGcmRoutes {
+                seal: OneShotSwitch::only(OneShotPath::AesNi),
+                open: OneShotSwitch {
+                    short: OneShotPath::AesNi,
+                    long: OneShotPath::AesGcm,
+                    long_from: 512,
+                },
+                schedules: OneShotPath::AesNi,
+                calibration: Some(Duration::from_micros(400)),
+            },
+            ring: Some(RingRoutes {
                 seal: OneShotSwitch {
                     short: OneShotPath::AesNi,
-                    ring_from: 96,
+                    long: OneShotPath::Ring,
+                    long_from: 96,
                 },
-                open: OneShotSwitch::RING,
-                calibration: Duration::from_micros(850),
+                open: OneShotSwitch::only(OneShotPath::Ring),
+                calibration: Duration::from_micros(450),
             }),
         };
         assert_eq!(
             p.to_string(),
-            "ring backend one-shot keys: seal aes-ni below 96 B, ring from 96 B, open ring for every length (calibrated in 0.85 ms)"
+            "aes-gcm backend: one-shot keys seal aes-ni for every length, open aes-ni below 512 B, aes-gcm from \
+             512 B; key schedules aes-ni; ring backend one-shot keys: seal aes-ni below 96 B, ring from 96 B, open \
+             ring for every length (calibrated in 0.85 ms)"
+        );
+        let without = CryptoPath {
+            aes_gcm: AesGcmRoutes {
+                seal: OneShotSwitch::only(OneShotPath::AesGcm),
+                open: OneShotSwitch::only(OneShotPath::AesGcm),
+                schedules: OneShotPath::AesGcm,
+                calibration: None,
+            },
+            ring: None,
+        };
+        assert_eq!(
+            without.to_string(),
+            "aes-gcm backend: one-shot keys seal aes-gcm for every length, open aes-gcm for every length; key \
+             schedules aes-gcm; ring backend not compiled in (calibrated in 0.00 ms)"
+        );
+    }
+
+    #[test]
+    fn schedules_go_to_aes_ni_only_if_it_is_faster_at_both_uses() {
+        let ns = |a, b| (NS(a), NS(b));
+        assert_eq!(
+            choose_schedules(ns(100, 50), ns(200, 150)),
+            OneShotPath::AesNi
+        );
+        // Faster to build and use, slower once built (or the reverse): aes-gcm.
+        assert_eq!(
+            choose_schedules(ns(100, 160), ns(200, 150)),
+            OneShotPath::AesGcm
         );
         assert_eq!(
-            CryptoPath {
-                ring_one_shot: None
-            }
-            .to_string(),
-            "aes-gcm only (ring backend not compiled in)"
+            choose_schedules(ns(300, 50), ns(200, 150)),
+            OneShotPath::AesGcm
         );
+        // Within the tie at either: aes-gcm.
+        assert_eq!(
+            choose_schedules(ns(198, 50), ns(200, 150)),
+            OneShotPath::AesGcm
+        );
+    }
+
+    #[test]
+    fn the_default_backend_s_one_shot_ties_go_to_aes_gcm() {
+        // aes-ni 2 % faster everywhere: within TIE, so aes-gcm (the long route) throughout.
+        let (seal, _) = calibrate_with(OneShotPath::AesNi, OneShotPath::AesGcm, |p, _, len| {
+            let base = 200 + len as u64 / 4;
+            match p {
+                OneShotPath::AesNi => NS(base * 98),
+                _ => NS(base * 100),
+            }
+        });
+        assert_eq!(seal, OneShotSwitch::only(OneShotPath::AesGcm));
+        assert_eq!(seal.to_string(), "aes-gcm for every length");
     }
 }

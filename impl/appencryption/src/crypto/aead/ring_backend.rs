@@ -4,18 +4,17 @@
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};
 use securememory::Wiped;
 
-use super::aes_ni;
-use super::one_shot::{self, OneShotPath};
-use super::{AEAD_OVERHEAD, AeadBackend, AesGcmBackend, Error, NONCE_LEN, TAG_LEN, sealed};
+use super::one_shot;
+use super::{AEAD_OVERHEAD, AeadBackend, Error, NONCE_LEN, TAG_LEN, sealed};
 use crate::crypto::stack_scrub::{AFTER_CACHED_RING_KEY_USE, scrub_stack};
 
 /// AES-256-GCM from `ring` (BoringSSL's assembly). Enabled by the `ring` cargo feature; byte-identical to
-/// [`AesGcmBackend`].
+/// [`AesGcmBackend`](super::AesGcmBackend).
 ///
 /// Cached ciphers (the system and intermediate keys in [`KeyMode::CachedCipher`](crate::KeyMode::CachedCipher)
 /// and [`KeyMode::SecretCachedCipher`](crate::KeyMode::SecretCachedCipher)), and the per-call ciphers of the other
 /// modes, are ring's. A one-shot key (the data-row key) seals or opens by ring or by the short route (the crate
-/// `aesni-gcm` on x86-64 with AES-NI and CLMUL, else [`AesGcmBackend`]), whichever this CPU runs faster at that
+/// `aesni-gcm` on x86-64 with AES-NI and CLMUL, else [`AesGcmBackend`](super::AesGcmBackend)), whichever this CPU runs faster at that
 /// payload length: the choice is made once per process by a short calibration (see
 /// [`crypto_path`](crate::crypto_path), which reports it). Every key schedule any route builds is wiped when it is
 /// dropped.
@@ -69,38 +68,6 @@ pub(super) fn open_once_ring(key: &[u8], blob: &[u8], out: &mut Vec<u8>) -> Resu
     }
 }
 
-/// Seal under a one-shot key by `path`, whatever the calibration chose (the backend's `seal_once` passes its
-/// choice; the benches time each route).
-#[inline]
-pub(crate) fn seal_once_via(
-    path: OneShotPath,
-    key: &[u8],
-    nonce: &[u8; NONCE_LEN],
-    plaintext: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), Error> {
-    match path {
-        OneShotPath::AesGcm => AesGcmBackend.seal_once(key, nonce, plaintext, out),
-        OneShotPath::Ring => seal_once_ring(key, nonce, plaintext, out),
-        OneShotPath::AesNi => aes_ni::seal_once(key, nonce, plaintext, out),
-    }
-}
-
-/// As [`seal_once_via`], opening.
-#[inline]
-pub(crate) fn open_once_via(
-    path: OneShotPath,
-    key: &[u8],
-    blob: &[u8],
-    out: &mut Vec<u8>,
-) -> Result<(), Error> {
-    match path {
-        OneShotPath::AesGcm => AesGcmBackend.open_once(key, blob, out),
-        OneShotPath::Ring => open_once_ring(key, blob, out),
-        OneShotPath::AesNi => aes_ni::open_once(key, blob, out),
-    }
-}
-
 impl sealed::Sealed for RingBackend {
     #[inline(always)]
     fn scrub_after_cached_use() {
@@ -117,7 +84,7 @@ impl AeadBackend for RingBackend {
 
     /// Runs the one-shot calibration now (once per process), so that the first encrypt does not pay for it.
     fn prepare(&self) {
-        one_shot::calibrated();
+        one_shot::ring_calibrated();
     }
 
     fn cipher(&self, key: &[u8]) -> Result<RingCipher, Error> {
@@ -162,15 +129,15 @@ impl AeadBackend for RingBackend {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let path = one_shot::calibrated().seal.path(plaintext.len());
-        seal_once_via(path, key, nonce, plaintext, out)
+        let path = one_shot::ring_calibrated().seal.path(plaintext.len());
+        one_shot::seal_once_via(path, key, nonce, plaintext, out)
     }
 
     /// As [`seal_once`](Self::seal_once), by the payload length the blob holds.
     fn open_once(&self, key: &[u8], blob: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
-        let path = one_shot::calibrated()
+        let path = one_shot::ring_calibrated()
             .open
             .path(blob.len().saturating_sub(AEAD_OVERHEAD));
-        open_once_via(path, key, blob, out)
+        one_shot::open_once_via(path, key, blob, out)
     }
 }
