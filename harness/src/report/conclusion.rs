@@ -219,10 +219,10 @@ fn peer_sentence(page: &mut Page<'_>, peer: &[Compared]) {
         let _ = writeln!(
             page,
             "* Other key modes vs asherah 1.0 (geometric mean Rust ÷ asherah 1.0, with its rows' range): {}. \
-             `cached_cipher` is asherah 1.0's own key mode on our default AEAD backend, RustCrypto's `aes-gcm`; \
-             `cached_cipher_ring` is the same mode on `RingBackend`. The default backend stays `aes-gcm` because it \
-             builds without a C compiler or per-target assembly; what it costs against ring is the gap between \
-             those two lines (README.md, \"What the default costs\").",
+             `cached_cipher` is asherah 1.0's own key mode on our default AEAD backend (pure Rust: RustCrypto's \
+             `aes-gcm`, or the workspace's `aesni-gcm` where its calibration found it faster; the header's AES-GCM \
+             route row says which); `cached_cipher_ring` is the same mode on `RingBackend`. The gap between those \
+             two lines is what the default costs against ring (README.md, \"What the default costs\").",
             per_mode(&others)
         );
     }
