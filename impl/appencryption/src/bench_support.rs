@@ -254,6 +254,14 @@ pub fn ready_now<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// Fix the default backend's AES-GCM routes (one-shot keys and key schedules) to `path`, without its timing
+/// calibration, if none has run in this process yet; returns whether it took effect. `OneShotPath::AesNi` on a CPU
+/// without it pins `aes-gcm`. The gate's instruction-count benches call it so that their counts cannot move with a
+/// timing.
+pub fn pin_aes_gcm_routes(path: crate::OneShotPath) -> bool {
+    crate::crypto::pin_aes_gcm(path)
+}
+
 /// Seal under a one-shot key by one route (`aes-gcm`, `aes-ni`, or with the `ring` feature `ring`), whichever the
 /// calibrations chose (the `aead/one_shot_seal/<path>/<size>` benches time each route).
 pub fn seal_once_via(

@@ -13,7 +13,7 @@ pub use aead::{
 #[cfg(feature = "ring")]
 pub use aead::{RingBackend, RingCipher};
 #[cfg(feature = "test-util")]
-pub(crate) use aead::{open_once_via, seal_once_via};
+pub(crate) use aead::{open_once_via, pin_aes_gcm, seal_once_via};
 
 pub(crate) use key::CryptoKey;
 pub(crate) use stack_scrub::{AFTER_KEY_LOAD, AFTER_KEY_USE, scrub_stack};

@@ -45,6 +45,8 @@ mod one_shot;
 mod ring_backend;
 
 pub use aes_gcm_backend::{AesGcmBackend, AesGcmCipher};
+#[cfg(feature = "test-util")]
+pub(crate) use one_shot::pin_aes_gcm;
 pub use one_shot::{CryptoPath, OneShotPath, OneShotSwitch, crypto_path};
 #[cfg(any(test, feature = "test-util"))]
 pub(crate) use one_shot::{open_once_via, seal_once_via};

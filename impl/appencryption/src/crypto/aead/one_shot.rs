@@ -241,6 +241,8 @@ pub fn crypto_path() -> CryptoPath {
 }
 
 pub(crate) use calibration::aes_gcm_calibrated;
+#[cfg(feature = "test-util")]
+pub(crate) use calibration::pin_aes_gcm;
 #[cfg(feature = "ring")]
 pub(crate) use calibration::ring_calibrated;
 
@@ -390,6 +392,25 @@ mod calibration {
     #[inline]
     pub(crate) fn aes_gcm_calibrated() -> &'static AesGcmRoutes {
         AES_GCM.get_or_init(calibrate_aes_gcm)
+    }
+
+    /// Fix `AesGcmBackend`'s routes to `path` for every length and its schedules, without timing anything, unless a
+    /// calibration already ran in this process; returns whether it took effect. `AesNi` on a CPU without it pins
+    /// `aes-gcm`. For instruction counts that do not depend on a timing (the regression gate, under valgrind).
+    #[cfg(feature = "test-util")]
+    pub(crate) fn pin_aes_gcm(path: OneShotPath) -> bool {
+        let path = match path {
+            OneShotPath::AesNi if OneShotPath::short() == OneShotPath::AesNi => OneShotPath::AesNi,
+            _ => OneShotPath::AesGcm,
+        };
+        AES_GCM
+            .set(AesGcmRoutes {
+                seal: OneShotSwitch::only(path),
+                open: OneShotSwitch::only(path),
+                schedules: path,
+                calibration: None,
+            })
+            .is_ok()
     }
 
     /// `RingBackend`'s one-shot routes, calibrating on first use.
