@@ -12,7 +12,7 @@
 //!   [`open_key`](AeadBackend::open_key) skip the key expansion. The cipher holds the expanded key schedule, which
 //!   is as secret as the key itself.
 //!
-//! Every backend's cipher is wiped when dropped (`aes-gcm` zeroizes itself; ring's is kept in a
+//! Every backend's cipher is wiped when dropped (`aes-gcm` and `aesni-gcm` zeroize themselves; ring's is kept in a
 //! [`securememory::Wiped`]).
 //!
 //! A decrypted key should never land in an ordinary heap `Vec`: use [`open_key`](AeadBackend::open_key) or
@@ -20,8 +20,8 @@
 //! (or a `zeroize::Zeroizing<[u8; 32]>`).
 //!
 //! Files: this one holds the trait and the byte layout; `aes_gcm_backend.rs` and `ring_backend.rs` one backend
-//! each; `one_shot.rs` the run-time choice of ring's one-shot route; `aes_ni.rs` the short one-shot route on
-//! x86-64 (the crate `aesni-gcm`). Both backends produce identical bytes; the
+//! each; `one_shot.rs` the run-time choice of each backend's routes (calibration) and the one-shot dispatch;
+//! `aes_ni.rs` the `aes-ni` one-shot route on x86-64 (the crate `aesni-gcm`). Both backends produce identical bytes; the
 //! wire tests run every vector through each of them.
 
 mod aes_gcm_backend;
