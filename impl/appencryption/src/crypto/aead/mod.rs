@@ -21,8 +21,8 @@
 //!
 //! Files: this one holds the trait and the byte layout; `aes_gcm_backend.rs` and `ring_backend.rs` one backend
 //! each; `one_shot.rs` the run-time choice of each backend's routes (calibration) and the one-shot dispatch;
-//! `aes_ni.rs` the `aes-ni` one-shot route on x86-64 (the crate `aesni-gcm`). Both backends produce identical bytes; the
-//! wire tests run every vector through each of them.
+//! `aes_ni.rs` the `aes-ni` one-shot route on x86-64 (the crate `aesni-gcm`). Both backends produce identical
+//! bytes; the wire tests run every vector through each of them.
 
 mod aes_gcm_backend;
 #[cfg_attr(
