@@ -229,6 +229,13 @@ fn xor_blocks(data: &mut [u8], keystream: &[__m128i]) {
     }
 }
 
+/// Whether the computed tag `expected` equals the received `tag`, compared in constant time; `expected` is wiped.
+fn tag_matches(mut expected: [u8; 16], tag: &[u8; 16]) -> bool {
+    let matched = bool::from(expected.ct_eq(tag));
+    expected.zeroize();
+    matched
+}
+
 /// Encrypt `in_out` in place and return the tag. The caller has checked the length against GCM's limit.
 #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
 pub(crate) fn seal(key: KeySource<'_>, nonce: &[u8; 12], in_out: &mut [u8]) -> [u8; 16] {
@@ -248,9 +255,7 @@ pub(crate) fn open(
     tag: &[u8; 16],
 ) -> bool {
     let setup = Setup::new(key, nonce, in_out.len());
-    let mut expected = setup.tag(in_out);
-    let matched = bool::from(expected.ct_eq(tag));
-    expected.zeroize();
+    let matched = tag_matches(setup.tag(in_out), tag);
     if matched {
         setup.apply_keystream(in_out, false);
     }
@@ -275,9 +280,7 @@ pub(crate) fn open_wide(
     tag: &[u8; 16],
 ) -> bool {
     let setup = Setup::new(key, nonce, in_out.len());
-    let mut expected = setup.tag_wide(in_out);
-    let matched = bool::from(expected.ct_eq(tag));
-    expected.zeroize();
+    let matched = tag_matches(setup.tag_wide(in_out), tag);
     if matched {
         setup.apply_keystream_wide(in_out, false);
     }

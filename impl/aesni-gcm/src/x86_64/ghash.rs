@@ -105,32 +105,32 @@ impl State<'_> {
     #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
     #[inline]
     pub(super) fn absorb_groups(&mut self, data: &[u8]) -> usize {
-        let p = &self.key.powers;
-        if self.eight {
-            let (groups, _) = data.as_chunks::<128>();
-            for group in groups {
-                let (blocks, _) = group.as_chunks::<16>();
-                let mut sum = wide(_mm_xor_si128(self.y, reverse(load(&blocks[0]))), p[7]);
-                for (x, h) in blocks[1..].iter().zip(p[..7].iter().rev()) {
-                    sum = add(sum, wide(reverse(load(x)), *h));
-                }
-                self.y = reduce(sum);
-            }
-            groups.len() * 128
+        let (blocks, _) = data.as_chunks::<16>();
+        let absorbed = if self.eight {
+            self.absorb::<8>(blocks)
         } else if self.four {
-            let (groups, _) = data.as_chunks::<64>();
-            for group in groups {
-                let (blocks, _) = group.as_chunks::<16>();
-                let mut sum = wide(_mm_xor_si128(self.y, reverse(load(&blocks[0]))), p[3]);
-                for (x, h) in blocks[1..].iter().zip(p[..3].iter().rev()) {
-                    sum = add(sum, wide(reverse(load(x)), *h));
-                }
-                self.y = reduce(sum);
-            }
-            groups.len() * 64
+            self.absorb::<4>(blocks)
         } else {
             0
+        };
+        absorbed * 16
+    }
+
+    /// Hash the longest prefix of `blocks` that is a whole number of `N`-block groups, one reduction per group
+    /// (`y' = (y+x1)·Hᴺ + x2·Hᴺ⁻¹ + … + xN·H`; the key must have `Hᴺ`), and return how many blocks that was.
+    #[target_feature(enable = "aes,pclmulqdq,ssse3,sse4.1,avx")]
+    #[inline]
+    fn absorb<const N: usize>(&mut self, blocks: &[[u8; 16]]) -> usize {
+        let p = &self.key.powers;
+        let (groups, _) = blocks.as_chunks::<N>();
+        for group in groups {
+            let mut sum = wide(_mm_xor_si128(self.y, reverse(load(&group[0]))), p[N - 1]);
+            for (x, h) in group[1..].iter().zip(p[..N - 1].iter().rev()) {
+                sum = add(sum, wide(reverse(load(x)), *h));
+            }
+            self.y = reduce(sum);
         }
+        groups.len() * N
     }
 
     /// Hash the longest prefix of `data` that is a whole number of eight-block steps with the 256-bit code (see
@@ -152,19 +152,12 @@ impl State<'_> {
     pub(super) fn finish(mut self, rest: &[u8], len: usize) -> __m128i {
         let p = self.key.powers;
         let (blocks, tail) = rest.as_chunks::<16>();
-        let (fours, singles) = if self.four {
-            blocks.as_chunks::<4>()
+        let fours = if self.four {
+            self.absorb::<4>(blocks)
         } else {
-            (&[][..], blocks)
+            0
         };
-        for four in fours {
-            let mut sum = wide(_mm_xor_si128(self.y, reverse(load(&four[0]))), p[3]);
-            sum = add(sum, wide(reverse(load(&four[1])), p[2]));
-            sum = add(sum, wide(reverse(load(&four[2])), p[1]));
-            sum = add(sum, wide(reverse(load(&four[3])), p[0]));
-            self.y = reduce(sum);
-        }
-        for x in singles {
+        for x in &blocks[fours..] {
             self.y = mul(_mm_xor_si128(self.y, reverse(load(x))), p[0]);
         }
         if !tail.is_empty() {

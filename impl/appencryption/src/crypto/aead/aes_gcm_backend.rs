@@ -162,16 +162,18 @@ impl AeadBackend for AesGcmBackend {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let path = one_shot::aes_gcm_calibrated().seal.path(plaintext.len());
-        one_shot::seal_once_via(path, key, nonce, plaintext, out)
+        one_shot::seal_once_by(
+            one_shot::aes_gcm_calibrated().seal,
+            key,
+            nonce,
+            plaintext,
+            out,
+        )
     }
 
     /// As [`seal_once`](Self::seal_once), by the payload length the blob holds.
     fn open_once(&self, key: &[u8], blob: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
-        let path = one_shot::aes_gcm_calibrated()
-            .open
-            .path(blob.len().saturating_sub(super::AEAD_OVERHEAD));
-        one_shot::open_once_via(path, key, blob, out)
+        one_shot::open_once_by(one_shot::aes_gcm_calibrated().open, key, blob, out)
     }
 }
 

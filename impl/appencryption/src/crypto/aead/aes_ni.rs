@@ -8,12 +8,8 @@
 //! unauthenticated plaintext.
 
 use aesni_gcm::AesNiGcm;
-use zeroize::Zeroize;
 
-use super::{
-    AEAD_OVERHEAD, Error, KEY_LEN, NONCE_LEN, aes_gcm_backend, check_plaintext_len,
-    log_open_failure, split_blob,
-};
+use super::{Error, KEY_LEN, NONCE_LEN, aes_gcm_backend, open_laid_out, seal_laid_out};
 
 /// The name `open` failures are logged under.
 const NAME: &str = "aes-ni";
@@ -35,23 +31,11 @@ pub(crate) fn seal_once(
         return aes_gcm_backend::seal_once_rust_crypto(key, nonce, plaintext, out);
     };
     let key = key_array(key)?;
-    check_plaintext_len(plaintext.len())?;
-    let start = out.len();
-    // Reserve up front so the plaintext copy is never left behind in a buffer freed by a later reallocation.
-    out.reserve(plaintext.len() + AEAD_OVERHEAD);
-    out.extend_from_slice(plaintext);
-    match gcm.seal(key, nonce, &mut out[start..]) {
-        Ok(tag) => {
-            out.extend_from_slice(&tag);
-            out.extend_from_slice(nonce);
-            Ok(())
-        }
-        Err(_) => {
-            out[start..].zeroize();
-            out.truncate(start);
-            Err(Error::PlaintextTooLarge)
-        }
-    }
+    // The only failure is the length limit (`aesni_gcm::MAX_LEN`, equal to ours).
+    seal_laid_out(nonce, plaintext, out, |buf| {
+        gcm.seal(key, nonce, buf)
+            .map_err(|_| Error::PlaintextTooLarge)
+    })
 }
 
 /// Open a `ciphertext ‖ tag ‖ nonce` blob under `key`, used for this message only, and append the plaintext to
@@ -61,16 +45,8 @@ pub(crate) fn open_once(key: &[u8], blob: &[u8], out: &mut Vec<u8>) -> Result<()
         return aes_gcm_backend::open_once_rust_crypto(key, blob, out);
     };
     let key = key_array(key)?;
-    let parts = split_blob(NAME, blob)?;
-    let start = out.len();
-    out.extend_from_slice(parts.ciphertext);
-    match gcm.open(key, &parts.nonce, &mut out[start..], &parts.tag) {
-        Ok(()) => Ok(()),
-        Err(_) => {
-            // Nothing was decrypted (the tag is checked first); the ciphertext copy goes.
-            out.truncate(start);
-            log_open_failure(NAME, blob.len());
-            Err(Error::DecryptionFailed)
-        }
-    }
+    open_laid_out(NAME, blob, out, |nonce, buf, tag| {
+        gcm.open(key, nonce, buf, tag)
+            .map_err(|_| Error::DecryptionFailed)
+    })
 }

@@ -133,23 +133,9 @@ pub trait AeadBackend: sealed::Sealed + Send + Sync + 'static {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        check_plaintext_len(plaintext.len())?;
-        let start = out.len();
-        // Reserve up front so the plaintext copy is never left behind in a buffer freed by a later reallocation.
-        out.reserve(plaintext.len() + AEAD_OVERHEAD);
-        out.extend_from_slice(plaintext);
-        match self.seal_in_place(cipher, nonce, &mut out[start..]) {
-            Ok(tag) => {
-                out.extend_from_slice(&tag);
-                out.extend_from_slice(nonce);
-                Ok(())
-            }
-            Err(e) => {
-                out[start..].zeroize();
-                out.truncate(start);
-                Err(e)
-            }
-        }
+        seal_laid_out(nonce, plaintext, out, |buf| {
+            self.seal_in_place(cipher, nonce, buf)
+        })
     }
 
     /// [`seal_into`](Self::seal_into) with a fresh nonce drawn from `rng`.
@@ -176,19 +162,9 @@ pub trait AeadBackend: sealed::Sealed + Send + Sync + 'static {
         blob: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let parts = split_blob(self.name(), blob)?;
-        let start = out.len();
-        out.extend_from_slice(parts.ciphertext);
-        match self.open_in_place(cipher, &parts.nonce, &mut out[start..], &parts.tag) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                // Some backends decrypt before they compare tags: wipe the unauthenticated plaintext.
-                out[start..].zeroize();
-                out.truncate(start);
-                log_open_failure(self.name(), blob.len());
-                Err(e)
-            }
-        }
+        open_laid_out(self.name(), blob, out, |nonce, buf, tag| {
+            self.open_in_place(cipher, nonce, buf, tag)
+        })
     }
 
     /// Open an encrypted 32-byte key (a 60-byte blob) into `key_out`, so the plaintext key never touches the heap.
@@ -277,6 +253,56 @@ pub(crate) fn check_plaintext_len(len: usize) -> Result<(), Error> {
     match u64::try_from(len) {
         Ok(n) if n <= MAX_PLAINTEXT_LEN => Ok(()),
         _ => Err(Error::PlaintextTooLarge),
+    }
+}
+
+/// [`AeadBackend::seal_into`]'s layout around any in-place seal: append `plaintext`, seal it where it lies, append
+/// tag and nonce; on error wipe and drop what was appended. (Also the `aes-ni` one-shot route's.)
+pub(crate) fn seal_laid_out(
+    nonce: &[u8; NONCE_LEN],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+    seal_in_place: impl FnOnce(&mut [u8]) -> Result<[u8; TAG_LEN], Error>,
+) -> Result<(), Error> {
+    check_plaintext_len(plaintext.len())?;
+    let start = out.len();
+    // Reserve up front so the plaintext copy is never left behind in a buffer freed by a later reallocation.
+    out.reserve(plaintext.len() + AEAD_OVERHEAD);
+    out.extend_from_slice(plaintext);
+    match seal_in_place(&mut out[start..]) {
+        Ok(tag) => {
+            out.extend_from_slice(&tag);
+            out.extend_from_slice(nonce);
+            Ok(())
+        }
+        Err(e) => {
+            out[start..].zeroize();
+            out.truncate(start);
+            Err(e)
+        }
+    }
+}
+
+/// [`AeadBackend::open_into`]'s layout around any in-place open: split the blob, append its ciphertext, open it
+/// where it lies; on error wipe and drop what was appended (some implementations decrypt before they compare
+/// tags) and log the failure under `backend`.
+pub(crate) fn open_laid_out(
+    backend: &'static str,
+    blob: &[u8],
+    out: &mut Vec<u8>,
+    open_in_place: impl FnOnce(&[u8; NONCE_LEN], &mut [u8], &[u8; TAG_LEN]) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let parts = split_blob(backend, blob)?;
+    let start = out.len();
+    out.extend_from_slice(parts.ciphertext);
+    match open_in_place(&parts.nonce, &mut out[start..], &parts.tag) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            out[start..].zeroize();
+            out.truncate(start);
+            log_open_failure(backend, blob.len());
+            Err(e)
+        }
     }
 }
 

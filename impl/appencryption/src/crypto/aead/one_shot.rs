@@ -29,7 +29,7 @@ use std::time::Duration;
 
 #[cfg(feature = "ring")]
 use super::ring_backend;
-use super::{Error, NONCE_LEN, aes_gcm_backend, aes_ni};
+use super::{AEAD_OVERHEAD, Error, NONCE_LEN, aes_gcm_backend, aes_ni};
 
 /// Payload lengths the calibration measures, in bytes. Up to 16 KiB: a route is only ever used at lengths up to
 /// the longest it was measured at and won (beyond the ladder, the longest rung's choice holds), and a short route
@@ -267,6 +267,30 @@ pub(crate) fn seal_once_via(
         OneShotPath::Ring => aes_gcm_backend::seal_once_rust_crypto(key, nonce, plaintext, out),
         OneShotPath::AesGcm => aes_gcm_backend::seal_once_rust_crypto(key, nonce, plaintext, out),
     }
+}
+
+/// Seal under a one-shot key by the route `switch` gives this plaintext's length (a backend's `seal_once`).
+#[inline]
+pub(crate) fn seal_once_by(
+    switch: OneShotSwitch,
+    key: &[u8],
+    nonce: &[u8; NONCE_LEN],
+    plaintext: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    seal_once_via(switch.path(plaintext.len()), key, nonce, plaintext, out)
+}
+
+/// As [`seal_once_by`], opening: by the length of the plaintext the blob holds.
+#[inline]
+pub(crate) fn open_once_by(
+    switch: OneShotSwitch,
+    key: &[u8],
+    blob: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    let path = switch.path(blob.len().saturating_sub(AEAD_OVERHEAD));
+    open_once_via(path, key, blob, out)
 }
 
 /// As [`seal_once_via`], opening.

@@ -5,7 +5,7 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};
 use securememory::Wiped;
 
 use super::one_shot;
-use super::{AEAD_OVERHEAD, AeadBackend, Error, NONCE_LEN, TAG_LEN, sealed};
+use super::{AeadBackend, Error, NONCE_LEN, TAG_LEN, sealed};
 use crate::crypto::stack_scrub::{AFTER_CACHED_RING_KEY_USE, scrub_stack};
 
 /// AES-256-GCM from `ring` (BoringSSL's assembly). Enabled by the `ring` cargo feature; byte-identical to
@@ -129,15 +129,11 @@ impl AeadBackend for RingBackend {
         plaintext: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), Error> {
-        let path = one_shot::ring_calibrated().seal.path(plaintext.len());
-        one_shot::seal_once_via(path, key, nonce, plaintext, out)
+        one_shot::seal_once_by(one_shot::ring_calibrated().seal, key, nonce, plaintext, out)
     }
 
     /// As [`seal_once`](Self::seal_once), by the payload length the blob holds.
     fn open_once(&self, key: &[u8], blob: &[u8], out: &mut Vec<u8>) -> Result<(), Error> {
-        let path = one_shot::ring_calibrated()
-            .open
-            .path(blob.len().saturating_sub(AEAD_OVERHEAD));
-        one_shot::open_once_via(path, key, blob, out)
+        one_shot::open_once_by(one_shot::ring_calibrated().open, key, blob, out)
     }
 }
